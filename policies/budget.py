@@ -1,0 +1,103 @@
+"""The budget: policies/budget.yaml, validated, with typed accessors for the checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from policies import PACKAGE_DIR
+from policies.errors import InputError
+from policies.quantity import parse_resource
+from policies.validation import validate_or_raise
+from policies.yamlsource import SourcedYaml, load_yaml_file
+
+BUDGET_FILE = PACKAGE_DIR / "budget.yaml"
+BUDGET_SCHEMA = PACKAGE_DIR / "budget.schema.json"
+RESOURCES = ("cpu", "memory")
+KINDS = ("requests", "limits")
+
+
+@dataclass(frozen=True)
+class Budget:
+    source: SourcedYaml
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.source.data
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def line_of(self, *key_path: str) -> int | None:
+        return self.source.line_of(key_path)
+
+    # -- phase ---------------------------------------------------------------
+    @property
+    def phase(self) -> str:
+        return self.data["phase"]["current"]
+
+    @property
+    def mode(self) -> str:
+        """`warn` or `enforce`, from the phase in force."""
+        return self.data["phase"]["phases"][self.phase]["mode"]
+
+    # -- environments --------------------------------------------------------
+    @property
+    def environments(self) -> list[str]:
+        return list(self.data["environments"])
+
+    def environment(self, name: str) -> dict[str, Any]:
+        try:
+            return self.data["environments"][name]
+        except KeyError:
+            raise InputError(
+                f"unknown environment {name!r}; the budget defines: {', '.join(self.environments)}",
+                file=self.path,
+                key="environments",
+            ) from None
+
+    @cached_property
+    def _resource_budgets(self) -> dict[str, dict[tuple[str, str], Decimal]]:
+        return {
+            env: {
+                (kind, resource): parse_resource(resource, spec["resources"][kind][resource])
+                for kind in KINDS
+                for resource in RESOURCES
+            }
+            for env, spec in self.data["environments"].items()
+        }
+
+    def resource_budget(self, env: str, kind: str, resource: str) -> Decimal:
+        """The budget for `requests`/`limits` of `cpu`/`memory` in base units (cores, bytes)."""
+        self.environment(env)
+        return self._resource_budgets[env][(kind, resource)]
+
+    def resource_text(self, env: str, kind: str, resource: str) -> str:
+        return str(self.environment(env)["resources"][kind][resource])
+
+
+def load_budget(path: str | Path = BUDGET_FILE) -> Budget:
+    """Load and validate a budget file; any problem is an InputError with file and line."""
+    source = load_yaml_file(path)
+    validate_or_raise(BUDGET_SCHEMA, source)
+    phase = source.data["phase"]
+    if phase["current"] not in phase["phases"]:
+        raise InputError(
+            f"current phase {phase['current']!r} is not among the phases: {', '.join(phase['phases'])}",
+            file=source.path,
+            line=source.line_of(("phase", "current")),
+            key="phase.current",
+        )
+    budget = Budget(source)
+    try:
+        budget._resource_budgets  # noqa: B018 - parse every quantity now, fail early
+    except ValueError as exc:
+        raise InputError(f"invalid quantity: {exc}", file=source.path, key="environments") from None
+    return budget

@@ -1,0 +1,71 @@
+"""Findings: one structured record per problem, the currency between checks and reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    FAILURE = "failure"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule found. `values_key` and `source` are hints that the engine turns into file/line."""
+
+    rule: str
+    severity: Severity
+    message: str
+    environment: str | None = None
+    resource: str | None = None
+    container: str | None = None
+    field: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    file: str | None = None
+    line: int | None = None
+    enforced: bool = True
+    waived_by: str | None = None
+    values_key: tuple[str | int, ...] | None = field(default=None, compare=False, repr=False)
+    source: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def fails(self) -> bool:
+        """A finding that fails the run: an enforced, unwaived failure."""
+        return self.severity is Severity.FAILURE and self.enforced and self.waived_by is None
+
+    @property
+    def effective_severity(self) -> str:
+        if self.waived_by:
+            return "waived"
+        if self.severity is Severity.FAILURE and not self.enforced:
+            return "warning"
+        return self.severity.value
+
+    @property
+    def where(self) -> str:
+        if self.file and self.line:
+            return f"{self.file}:{self.line}"
+        return self.file or ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("values_key")
+        data.pop("source")
+        data["severity"] = self.effective_severity
+        data["budget_severity"] = self.severity.value
+        return data
+
+
+def failure(rule: str, message: str, **fields: Any) -> Finding:
+    return Finding(rule=rule, severity=Severity.FAILURE, message=message, **fields)
+
+
+def warning(rule: str, message: str, **fields: Any) -> Finding:
+    return Finding(rule=rule, severity=Severity.WARNING, message=message, **fields)

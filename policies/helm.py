@@ -1,0 +1,102 @@
+"""The one place that runs helm.
+
+The binary comes from $HELM (or $HELM3 for the Helm 3 parity checks), else
+from the pinned copy that scripts/bootstrap_helm.py puts in .tools/. Every call
+has a timeout; a failure carries helm's stderr and the command that was run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import sh
+
+from policies import REPO_ROOT
+from policies.errors import InputError
+
+MINIMUM_VERSION = (3, 14, 0)
+PINNED = {"HELM": "v4.1.4", "HELM3": "v3.17.3"}
+DEFAULT_TIMEOUT_SECONDS = 120.0
+# Render for a fixed cluster version: Helm 4 defaults to 1.35 and Helm 3 to
+# 1.32, and .Capabilities must not depend on which helm ran.
+DEFAULT_KUBE_VERSION = "1.31.0"
+
+
+class HelmError(InputError):
+    """helm failed, hung, or is not usable; carries the command and helm's stderr."""
+
+
+@dataclass(frozen=True)
+class HelmResult:
+    stdout: str
+    stderr: str
+    seconds: float
+    command: str
+
+
+@dataclass(frozen=True)
+class Helm:
+    path: Path
+    version: tuple[int, int, int]
+
+    @property
+    def version_text(self) -> str:
+        return "v" + ".".join(map(str, self.version))
+
+    def run(self, *args: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, cwd: Path | None = None) -> HelmResult:
+        command = shlex.join([str(self.path), *args])
+        started = time.perf_counter()
+        try:
+            proc = sh.Command(str(self.path))(
+                *args, _timeout=timeout, _cwd=str(cwd or REPO_ROOT), _return_cmd=True,
+                _env={**os.environ, "HELM_CACHE_HOME": str(REPO_ROOT / ".tools" / "helm-home" / "cache"),
+                      "HELM_CONFIG_HOME": str(REPO_ROOT / ".tools" / "helm-home" / "config"),
+                      "HELM_DATA_HOME": str(REPO_ROOT / ".tools" / "helm-home" / "data")},
+            )
+        except sh.TimeoutException:
+            raise HelmError(f"helm did not finish within {timeout:g} s: {command}") from None
+        except sh.ErrorReturnCode as exc:
+            stderr = exc.stderr.decode("utf-8", "replace").strip()
+            raise HelmError(f"helm failed (exit {exc.exit_code}): {command}\n{stderr}") from None
+        seconds = time.perf_counter() - started
+        return HelmResult(str(proc), proc.stderr.decode("utf-8", "replace"), seconds, command)
+
+
+def _parse_version(text: str) -> tuple[int, int, int] | None:
+    match = re.search(r"v?(\d+)\.(\d+)\.(\d+)", text)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+def _default_path(variable: str) -> Path:
+    return REPO_ROOT / ".tools" / "helm" / PINNED[variable] / "helm"
+
+
+@cache
+def find_helm(variable: str = "HELM") -> Helm:
+    """Locate and check a helm binary: $variable if set, else the pinned bootstrap copy."""
+    configured = os.environ.get(variable)
+    path = Path(configured) if configured else _default_path(variable)
+    hint = f"set {variable} to a helm >= 3.14 or run `make setup` to fetch the pinned helm {PINNED[variable]}"
+    if not path.exists():
+        raise HelmError(f"helm not found at {path} ({'from $' + variable if configured else 'pinned copy'}); {hint}")
+    if not os.access(path, os.X_OK) or path.is_dir():
+        raise HelmError(f"helm at {path} is not executable; {hint}")
+    try:
+        out = sh.Command(str(path))("version", "--template", "{{.Version}}", _timeout=30)
+    except sh.TimeoutException:
+        raise HelmError(f"helm did not finish within 30 s: {path} version") from None
+    except (sh.ErrorReturnCode, OSError) as exc:
+        raise HelmError(f"helm at {path} cannot report its version ({exc.__class__.__name__}); {hint}") from None
+    version = _parse_version(str(out))
+    if version is None:
+        raise HelmError(f"helm at {path} reported an unreadable version {str(out)!r}; {hint}")
+    if version < MINIMUM_VERSION:
+        found = ".".join(map(str, version))
+        raise HelmError(f"helm at {path} is v{found}; this harness needs helm >= 3.14.0; {hint}")
+    return Helm(path=path, version=version)

@@ -1,0 +1,136 @@
+"""Render one environment with the real `helm template`, keeping where each value came from."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from policies import CHART_DIR
+from policies.errors import InputError
+from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.manifests import ManifestIndex, parse_manifests
+from policies.validation import schema_errors
+from policies.yamlsource import KeyPath, SourcedYaml, dotted, load_yaml_file
+
+RELEASE_NAME = "prompted-forge-mcp"
+NAMESPACE = "prompted-forge-mcp"
+
+
+def values_file_for(environment: str, chart: Path = CHART_DIR) -> Path:
+    return chart / f"values-{environment}.yaml"
+
+
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """Helm's merge of values files: maps merge key by key, everything else is replaced."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+@dataclass(frozen=True)
+class ValuesLayers:
+    """values.yaml, the environment file and any extra files, in helm's precedence order."""
+
+    files: tuple[SourcedYaml, ...]
+
+    @property
+    def merged(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for sourced in self.files:
+            merged = deep_merge(merged, sourced.data or {})
+        return merged
+
+    def locate(self, key_path: KeyPath) -> tuple[str, int | None] | None:
+        """The file (and line) that decides key_path: the last layer that writes it or a prefix."""
+        for end in range(len(key_path), 0, -1):
+            prefix = tuple(key_path[:end])
+            for sourced in reversed(self.files):
+                if sourced.defines(prefix):
+                    return str(sourced.path), sourced.line_of(prefix)
+        return None
+
+
+def load_values_layers(environment: str, extra_values: tuple[Path, ...] = (), chart: Path = CHART_DIR) -> ValuesLayers:
+    env_file = values_file_for(environment, chart)
+    files = [load_yaml_file(chart / "values.yaml"), load_yaml_file(env_file)]
+    files.extend(load_yaml_file(path) for path in extra_values)
+    return ValuesLayers(tuple(files))
+
+
+def check_values_schema(layers: ValuesLayers, chart: Path = CHART_DIR) -> None:
+    """Validate the merged values against the chart's schema, naming the file and line to fix."""
+    schema = chart / "values.schema.json"
+    merged = SourcedYaml(path=chart / "values.yaml", data=layers.merged)
+    for error in schema_errors(schema, merged):
+        key_path = tuple(error.key.replace("[", ".").replace("]", "").split(".")) if error.key else ()
+        key_path = tuple(int(p) if p.isdigit() else p for p in key_path)
+        located = layers.locate(key_path)
+        if located:
+            error.file, error.line = located
+        raise error
+
+
+@dataclass(frozen=True)
+class Render:
+    environment: str
+    manifests: ManifestIndex
+    layers: ValuesLayers
+    seconds: float
+    command: str
+    helm_version: str
+    kube_version: str
+    text: str = field(repr=False, default="")
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.layers.merged
+
+
+def helm_template_args(
+    values_files: list[Path],
+    kube_version: str = DEFAULT_KUBE_VERSION,
+    api_versions: tuple[str, ...] = (),
+    chart: Path = CHART_DIR,
+) -> list[str]:
+    args = ["template", RELEASE_NAME, str(chart), "--namespace", NAMESPACE, "--kube-version", kube_version]
+    for path in values_files:
+        args += ["--values", str(path)]
+    for api in api_versions:
+        args += ["--api-versions", api]
+    return args
+
+
+def render_environment(
+    environment: str,
+    *,
+    extra_values: tuple[Path, ...] = (),
+    kube_version: str = DEFAULT_KUBE_VERSION,
+    api_versions: tuple[str, ...] = (),
+    helm: Helm | None = None,
+    chart: Path = CHART_DIR,
+    validate_values: bool = True,
+) -> Render:
+    """Render the chart for an environment; raises InputError (with helm's stderr) on failure."""
+    layers = load_values_layers(environment, extra_values, chart)
+    if validate_values:
+        check_values_schema(layers, chart)
+    helm = helm or find_helm()
+    # values.yaml is the chart's own default; pass only the overlays.
+    args = helm_template_args([Path(s.path) for s in layers.files[1:]], kube_version, api_versions, chart)
+    result = helm.run(*args)
+    manifests = ManifestIndex(parse_manifests(result.stdout, origin=f"helm template ({environment})"))
+    return Render(environment, manifests, layers, result.seconds, result.command, helm.version_text,
+                  kube_version, result.stdout)
+
+
+def key_text(key_path: KeyPath) -> str:
+    return dotted(key_path)
+
+
+__all__ = ["InputError", "Render", "ValuesLayers", "render_environment", "load_values_layers", "values_file_for"]

@@ -1,0 +1,46 @@
+"""The /metrics endpoint is a development-only feature: no port, scrape config or flag elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.context import CheckContext
+from policies.findings import Finding, failure
+from policies.rules._pods import container_env, containers
+
+RULES = {
+    "metrics.environments": "the metrics port, ServiceMonitor and PF_METRICS_ENABLED appear only where the "
+                            "budget allows metrics",
+}
+METRICS_FLAG = "PF_METRICS_ENABLED"
+METRICS_PORT_NAME = "metrics"
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    allowed = ctx.budget["metrics"]["environments"]
+    if ctx.environment in allowed:
+        return
+    expected = f"absent (metrics only in {', '.join(allowed)})"
+    key = ("metrics", "enabled")
+    for ref in containers(ctx.manifests):
+        common = dict(environment=ctx.environment, resource=ref.manifest.ref, container=ref.name,
+                      source=ref.manifest.source, values_key=key, expected=expected)
+        for index, port in enumerate(ref.container.get("ports") or []):
+            if port.get("name") == METRICS_PORT_NAME:
+                yield failure("metrics.environments", "the container exposes a metrics port",
+                              field=f"{ref.path}.ports[{index}]", actual=str(port.get("containerPort")), **common)
+        flag = container_env(ctx.manifests, ref.container).get(METRICS_FLAG, "")
+        if flag.lower() in ("true", "1", "yes", "on"):
+            yield failure("metrics.environments", f"{METRICS_FLAG} is on", field=f"{ref.path}.env",
+                          actual=f"{METRICS_FLAG}={flag}", **common)
+    for service in ctx.manifests.of_kind("Service"):
+        for index, port in enumerate((service.doc.get("spec") or {}).get("ports") or []):
+            if port.get("name") == METRICS_PORT_NAME:
+                yield failure("metrics.environments", "the Service publishes a metrics port",
+                              environment=ctx.environment, resource=service.ref, source=service.source,
+                              field=f"spec.ports[{index}]", expected=expected, actual=str(port.get("port")),
+                              values_key=key)
+    for monitor in ctx.manifests.of_kind("ServiceMonitor"):
+        yield failure("metrics.environments", "a ServiceMonitor scrapes this environment",
+                      environment=ctx.environment, resource=monitor.ref, source=monitor.source, field="kind",
+                      expected=expected, actual="ServiceMonitor", values_key=key)

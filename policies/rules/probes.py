@@ -1,0 +1,80 @@
+"""Health probes: the service's contract paths on declared ports, budget intervals and thresholds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from policies.context import CheckContext
+from policies.findings import Finding, failure
+from policies.rules._pods import main_container, service_workloads
+
+RULES = {
+    "probes.present": "liveness and readiness probes are defined",
+    "probes.path": "liveness uses GET /healthz and readiness GET /healthz?readiness=1 (the budget's paths)",
+    "probes.port": "probes target a port the container declares",
+    "probes.period": "liveness and readiness periodSeconds stay within the budget's probe interval",
+    "probes.failure-threshold": "liveness and readiness give up after at most the budget's failures",
+    "probes.distinct": "liveness and readiness differ, so a failing dependency does not restart pods",
+}
+# Kubernetes' defaults for unset probe fields.
+PROBE_DEFAULTS = {"periodSeconds": 10, "failureThreshold": 3, "initialDelaySeconds": 0, "successThreshold": 1,
+                  "timeoutSeconds": 1}
+
+
+def probe_value(probe: dict[str, Any], field: str) -> int:
+    return int(probe.get(field, PROBE_DEFAULTS[field]))
+
+
+def declared_ports(container: dict[str, Any]) -> set[object]:
+    ports: set[object] = set()
+    for port in container.get("ports") or []:
+        ports.add(port.get("containerPort"))
+        if port.get("name"):
+            ports.add(port["name"])
+    return ports
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    health = ctx.budget["health"]
+    limits = health["probes"]
+    for workload in service_workloads(ctx.manifests):
+        found = main_container(workload)
+        if not found:
+            continue
+        container, path = found
+        common = dict(environment=ctx.environment, resource=workload.ref, container=container.get("name"),
+                      source=workload.source)
+        probes = {kind: container.get(f"{kind}Probe") for kind in ("liveness", "readiness")}
+        for kind, probe in probes.items():
+            field = f"{path}.{kind}Probe"
+            if not probe:
+                yield failure("probes.present", f"no {kind} probe", field=field, expected="defined",
+                              actual="missing", **common)
+                continue
+            http = probe.get("httpGet") or {}
+            wanted = health[kind]["path"]
+            if http.get("path") != wanted:
+                yield failure("probes.path", f"{kind} probe does not call the service's {kind} endpoint",
+                              field=f"{field}.httpGet.path", expected=f"httpGet {wanted}",
+                              actual=str(http.get("path", "no httpGet")), **common)
+            if http and http.get("port") not in declared_ports(container):
+                yield failure("probes.port", f"{kind} probe targets a port the container does not declare",
+                              field=f"{field}.httpGet.port", expected=f"one of {sorted(map(str, declared_ports(container)))}",
+                              actual=str(http.get("port")), **common)
+            period = probe_value(probe, "periodSeconds")
+            low, high = limits["periodSeconds"]["min"], limits["periodSeconds"]["max"]
+            if not low <= period <= high:
+                yield failure("probes.period", f"{kind} probe interval {period}s is outside {low}-{high}s",
+                              field=f"{field}.periodSeconds", expected=f"{low}..{high}", actual=str(period),
+                              values_key=("probes", kind, "periodSeconds"), **common)
+            threshold = probe_value(probe, "failureThreshold")
+            if threshold > limits["maxFailureThreshold"]:
+                yield failure("probes.failure-threshold",
+                              f"{kind} probe tolerates {threshold} failures, more than {limits['maxFailureThreshold']}",
+                              field=f"{field}.failureThreshold", expected=f"<= {limits['maxFailureThreshold']}",
+                              actual=str(threshold), values_key=("probes", kind, "failureThreshold"), **common)
+        if probes["liveness"] and probes["liveness"] == probes["readiness"]:
+            yield failure("probes.distinct", "liveness and readiness probes are identical",
+                          field=f"{path}.livenessProbe", expected="differs from readinessProbe",
+                          actual="identical", **common)

@@ -1,0 +1,154 @@
+"""Rollout safety: zero-downtime rolling updates, enough replicas, drains never blocked."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from policies.context import CheckContext
+from policies.findings import Finding, failure
+from policies.manifests import Manifest
+from policies.rules._pods import service_workloads
+
+RULES = {
+    "rollout.strategy": "Deployments use the RollingUpdate strategy",
+    "rollout.max-unavailable": "maxUnavailable is 0 (zero downtime)",
+    "rollout.max-surge": "maxSurge allows at least one extra pod (with maxUnavailable 0 a rollout needs it)",
+    "rollout.min-replicas": "the environment keeps its minimum number of replicas (HPA minReplicas when autoscaling)",
+    "rollout.autoscaling-target": "the HPA scales out before CPU passes the budget's alert line",
+    "rollout.pdb-present": "a PodDisruptionBudget covers workloads that can run two or more replicas",
+    "rollout.pdb-allows-drain": "the PodDisruptionBudget always lets a node drain evict a pod",
+}
+
+
+def scaled(value: Any, replicas: int, round_up: bool) -> int | None:
+    """An int-or-percent rollout field resolved against a replica count, as Kubernetes does."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.endswith("%"):
+        try:
+            percent = float(value[:-1])
+        except ValueError:
+            return None
+        amount = percent * replicas / 100
+        return math.ceil(amount) if round_up else math.floor(amount)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def hpa_for(ctx: CheckContext, workload: Manifest) -> Manifest | None:
+    for hpa in ctx.manifests.of_kind("HorizontalPodAutoscaler"):
+        target = (hpa.doc.get("spec") or {}).get("scaleTargetRef") or {}
+        if target.get("kind") == workload.kind and target.get("name") == workload.name:
+            return hpa
+    return None
+
+
+def replica_range(ctx: CheckContext, workload: Manifest) -> tuple[int, int, tuple[str, ...], str]:
+    """(min, max) replicas, the values key that sets the minimum, and the field path."""
+    hpa = hpa_for(ctx, workload)
+    if hpa:
+        spec = hpa.doc.get("spec") or {}
+        low = int(spec.get("minReplicas", 1))
+        return low, int(spec.get("maxReplicas", low)), ("autoscaling", "minReplicas"), "spec.minReplicas"
+    replicas = (workload.doc.get("spec") or {}).get("replicas", 1)
+    return int(replicas), int(replicas), ("replicaCount",), "spec.replicas"
+
+
+def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    match = (selector or {}).get("matchLabels") or {}
+    return bool(match) and all(labels.get(k) == v for k, v in match.items())
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    for workload in service_workloads(ctx.manifests):
+        common = dict(environment=ctx.environment, resource=workload.ref, source=workload.source)
+        spec = workload.doc.get("spec") or {}
+        low, high, min_key, min_field = replica_range(ctx, workload)
+        if workload.kind == "Deployment":
+            yield from _strategy(ctx, spec, max(low, 1), common)
+        wanted = int(ctx.env_budget["minReplicas"])
+        if low < wanted:
+            hpa = hpa_for(ctx, workload)
+            yield failure("rollout.min-replicas", f"{ctx.environment} needs at least {wanted} replicas",
+                          field=min_field, expected=f">= {wanted}", actual=str(low), values_key=min_key,
+                          **{**common, "resource": hpa.ref if hpa else workload.ref})
+        hpa = hpa_for(ctx, workload)
+        if hpa:
+            yield from _autoscaling_target(ctx, hpa)
+        if high >= 2:
+            yield from _disruption_budget(ctx, workload, low, common)
+
+
+def _strategy(ctx: CheckContext, spec: dict[str, Any], replicas: int, common: dict[str, Any]) -> Iterator[Finding]:
+    strategy = spec.get("strategy") or {}
+    kind = strategy.get("type", "RollingUpdate")
+    if kind != "RollingUpdate":
+        yield failure("rollout.strategy", f"strategy {kind} takes every pod down at once",
+                      field="spec.strategy.type", expected="RollingUpdate", actual=kind, **common)
+        return
+    rolling = strategy.get("rollingUpdate") or {}
+    # Kubernetes defaults both to 25% when unset.
+    unavailable_raw, surge_raw = rolling.get("maxUnavailable", "25%"), rolling.get("maxSurge", "25%")
+    budget_unavailable = ctx.budget["rollout"]["maxUnavailable"]
+    unavailable = scaled(unavailable_raw, replicas, round_up=False)
+    if unavailable_raw not in (0, "0", "0%") or unavailable != budget_unavailable:
+        yield failure("rollout.max-unavailable", "a rollout may take serving pods away",
+                      field="spec.strategy.rollingUpdate.maxUnavailable", expected=str(budget_unavailable),
+                      actual=str(unavailable_raw), **common)
+    surge = scaled(surge_raw, replicas, round_up=True)
+    if surge is None or surge < 1:
+        yield failure("rollout.max-surge", "with no surge pod the rollout cannot start a new pod first",
+                      field="spec.strategy.rollingUpdate.maxSurge", expected=">= 1", actual=str(surge_raw),
+                      values_key=("rollout", "maxSurge"), **common)
+
+
+def _autoscaling_target(ctx: CheckContext, hpa: Manifest) -> Iterator[Finding]:
+    line = ctx.budget["alerts"]["cpuOfRequestsPercent"]
+    for index, metric in enumerate((hpa.doc.get("spec") or {}).get("metrics") or []):
+        target = ((metric.get("resource") or {}).get("target") or {})
+        if (metric.get("resource") or {}).get("name") == "cpu" and "averageUtilization" in target:
+            actual = target["averageUtilization"]
+            if actual > line:
+                yield failure("rollout.autoscaling-target",
+                              f"the HPA waits until {actual}% CPU, past the {line}% alert line",
+                              environment=ctx.environment, resource=hpa.ref, source=hpa.source,
+                              field=f"spec.metrics[{index}].resource.target.averageUtilization",
+                              expected=f"<= {line}", actual=str(actual),
+                              values_key=("autoscaling", "targetCPUUtilizationPercentage"))
+            return
+    yield failure("rollout.autoscaling-target", "the HPA has no CPU utilization target",
+                  environment=ctx.environment, resource=hpa.ref, source=hpa.source, field="spec.metrics",
+                  expected=f"cpu averageUtilization <= {line}", actual="none",
+                  values_key=("autoscaling", "targetCPUUtilizationPercentage"))
+
+
+def _disruption_budget(ctx: CheckContext, workload: Manifest, low: int, common: dict[str, Any]
+                       ) -> Iterator[Finding]:
+    labels = (((workload.doc.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
+    pdbs = [p for p in ctx.manifests.of_kind("PodDisruptionBudget")
+            if selects((p.doc.get("spec") or {}).get("selector"), labels)]
+    if not pdbs:
+        yield failure("rollout.pdb-present", "no PodDisruptionBudget selects these pods",
+                      field="PodDisruptionBudget", expected="present", actual="missing",
+                      values_key=("podDisruptionBudget", "enabled"), **common)
+        return
+    for pdb in pdbs:
+        spec = pdb.doc.get("spec") or {}
+        where = dict(environment=ctx.environment, resource=pdb.ref, source=pdb.source)
+        if "maxUnavailable" in spec:
+            allowed = scaled(spec["maxUnavailable"], low, round_up=True)
+            field, raw = "spec.maxUnavailable", spec["maxUnavailable"]
+        else:
+            min_available = scaled(spec.get("minAvailable", 1), low, round_up=True)
+            allowed = None if min_available is None else low - min_available
+            field, raw = "spec.minAvailable", spec.get("minAvailable")
+        if allowed is None or allowed < 1:
+            yield failure("rollout.pdb-allows-drain",
+                          f"with {low} replica(s) this budget allows no eviction, so a node drain blocks",
+                          field=field, expected="at least one pod may be evicted", actual=str(raw),
+                          values_key=("podDisruptionBudget", "maxUnavailable"), **where)

@@ -1,0 +1,61 @@
+"""JSON Schema validation of a sourced YAML file, with errors that name the line."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from policies.errors import InputError
+from policies.yamlsource import SourcedYaml, dotted
+
+
+@cache
+def validator_for(schema_path: Path) -> jsonschema.protocols.Validator:
+    """A cached validator for a JSON schema file (the file's own $schema picks the draft)."""
+    try:
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("schema file not found", file=schema_path) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", file=schema_path, line=exc.lineno) from None
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def describe(error: jsonschema.ValidationError) -> str:
+    """A one-line, user-facing account of a schema error."""
+    if error.validator == "additionalProperties":
+        return f"{error.message}; expected one of: {', '.join(sorted(error.schema.get('properties', {})))}"
+    expected = error.schema.get("description")
+    return f"{error.message}" + (f" (expected: {expected})" if expected else "")
+
+
+def schema_errors(schema_path: Path, sourced: SourcedYaml) -> list[InputError]:
+    """Every schema violation of a sourced document, each located by line and key."""
+    errors: list[InputError] = []
+    data: Any = sourced.data if sourced.data is not None else {}
+    for error in sorted(validator_for(schema_path).iter_errors(data), key=lambda e: list(map(str, e.path))):
+        key_path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = error.schema.get("properties", {})
+            extra = [k for k in error.instance if k not in allowed]
+            if extra:
+                key_path = (*key_path, extra[0])
+        errors.append(
+            InputError(describe(error), file=sourced.path, line=sourced.line_of(key_path), key=dotted(key_path) or None)
+        )
+    return errors
+
+
+def validate_or_raise(schema_path: Path, sourced: SourcedYaml) -> None:
+    errors = schema_errors(schema_path, sourced)
+    if errors:
+        first = errors[0]
+        if len(errors) > 1:
+            first.message += f" (and {len(errors) - 1} more schema error(s))"
+        raise first
