@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from enum import Enum
 from typing import Any
 
@@ -32,8 +33,8 @@ class Finding:
     line: int | None = None
     enforced: bool = True
     waived_by: str | None = None
-    values_key: tuple[str | int, ...] | None = field(default=None, compare=False, repr=False)
-    source: str | None = field(default=None, compare=False, repr=False)
+    values_key: tuple[str | int, ...] | None = dataclass_field(default=None, compare=False, repr=False)
+    source: str | None = dataclass_field(default=None, compare=False, repr=False)
 
     @property
     def fails(self) -> bool:

@@ -1,0 +1,66 @@
+"""Shared fixtures: the budget, helm, and one cached render per environment per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from policies import CHART_DIR
+from policies.budget import Budget, load_budget
+from policies.helm import Helm, find_helm
+from policies.render import Render, render_environment
+
+ENVIRONMENTS = load_budget().environments
+# ServiceMonitor renders only when the cluster serves this API; the suite renders
+# as if it does, so the object is checked too.
+API_VERSIONS = ("monitoring.coreos.com/v1",)
+
+
+@pytest.fixture(scope="session")
+def budget() -> Budget:
+    return load_budget()
+
+
+@pytest.fixture(scope="session")
+def helm() -> Helm:
+    return find_helm()
+
+
+@pytest.fixture(scope="session")
+def render_env(helm: Helm) -> Callable[[str], Render]:
+    """Render an environment once per session (helm template is the slow part)."""
+    cache: dict[str, Render] = {}
+
+    def render(environment: str) -> Render:
+        if environment not in cache:
+            cache[environment] = render_environment(environment, helm=helm, api_versions=API_VERSIONS)
+        return cache[environment]
+
+    return render
+
+
+@pytest.fixture(scope="session", params=ENVIRONMENTS, ids=lambda env: f"env={env}")
+def rendered(request: pytest.FixtureRequest, render_env: Callable[[str], Render]) -> Render:
+    return render_env(request.param)
+
+
+@pytest.fixture
+def render_overlay(helm: Helm, tmp_path: Path) -> Callable[..., Render]:
+    """Render an environment with an extra values overlay (a dict), as `--values` would."""
+
+    def render(environment: str, overlay: dict[str, Any], **kwargs: Any) -> Render:
+        extra = tmp_path / f"overlay-{environment}.yaml"
+        extra.write_text(yaml.safe_dump(overlay), encoding="utf-8")
+        return render_environment(environment, extra_values=(extra,), helm=helm, api_versions=API_VERSIONS,
+                                  **kwargs)
+
+    return render
+
+
+@pytest.fixture(scope="session")
+def chart_dir() -> Path:
+    return CHART_DIR
