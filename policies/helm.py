@@ -7,6 +7,7 @@ has a timeout; a failure carries helm's stderr and the command that was run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shlex
@@ -44,12 +45,17 @@ class HelmResult:
 class Helm:
     path: Path
     version: tuple[int, int, int]
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+
+    def with_timeout(self, seconds: float) -> Helm:
+        return dataclasses.replace(self, timeout=seconds)
 
     @property
     def version_text(self) -> str:
         return "v" + ".".join(map(str, self.version))
 
-    def run(self, *args: str, timeout: float = DEFAULT_TIMEOUT_SECONDS, cwd: Path | None = None) -> HelmResult:
+    def run(self, *args: str, timeout: float | None = None, cwd: Path | None = None) -> HelmResult:
+        timeout = timeout or self.timeout
         command = shlex.join([str(self.path), *args])
         started = time.perf_counter()
         try:

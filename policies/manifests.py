@@ -28,6 +28,11 @@ class Manifest:
     line: int | None = None
 
     @property
+    def origin_is_file(self) -> bool:
+        """True when the document was read from a manifests file rather than rendered here."""
+        return bool(self.origin) and not str(self.origin).startswith("helm template")
+
+    @property
     def kind(self) -> str:
         return str(self.doc.get("kind", ""))
 

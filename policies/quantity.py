@@ -81,8 +81,8 @@ def parse_resource(resource: str, value: object) -> Decimal:
 
 
 def format_cpu(cores: Decimal) -> str:
-    millis = cores * 1000
-    return f"{millis.normalize():f}m" if millis != millis.to_integral() or cores < 1 else f"{cores.normalize():f}"
+    # Always millicores, as the budget writes them (1000m, not 1).
+    return f"{(cores * 1000).normalize():f}m"
 
 
 def format_memory(amount: Decimal) -> str:

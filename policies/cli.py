@@ -1,0 +1,104 @@
+"""`python -m policies check`: the main job. Exit 0 pass (or warn mode), 1 failures (enforce), 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from policies import CHART_DIR
+from policies.atomic import write_text_atomic
+from policies.budget import BUDGET_FILE, load_budget
+from policies.engine import CheckRequest, run_check
+from policies.errors import InputError
+from policies.helm import DEFAULT_KUBE_VERSION, find_helm
+from policies.outcome import EXIT_INPUT_ERROR
+from policies.reports import FORMATS, REPORT_FILES, render_report
+from policies.waivers import WAIVERS_FILE, load_waivers
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as input errors (exit 2) in our own words."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(EXIT_INPUT_ERROR)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="python -m policies", description="Performance-budget checks for the chart.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="render environments and check them against the budget")
+    check.add_argument("--env", action="append", dest="environments", metavar="NAME",
+                       help="environment to check (repeatable; default: every environment in the budget)")
+    check.add_argument("--values", action="append", type=Path, default=[], metavar="FILE",
+                       help="extra values file layered over the environment's own (repeatable)")
+    check.add_argument("--manifests", type=Path, metavar="FILE",
+                       help="check already-rendered manifests against the given environment's budget")
+    check.add_argument("--mode", choices=("warn", "enforce"), help="override the budget phase's mode")
+    check.add_argument("--format", choices=tuple(FORMATS), default="table", help="stdout/--output format")
+    check.add_argument("--output", type=Path, metavar="FILE", help="write the report here instead of stdout")
+    check.add_argument("--reports-dir", type=Path, metavar="DIR",
+                       help=f"also write {', '.join(REPORT_FILES)} into DIR")
+    check.add_argument("--budget", type=Path, default=BUDGET_FILE, metavar="FILE", help="budget data file")
+    check.add_argument("--waivers", type=Path, default=WAIVERS_FILE, metavar="FILE", help="waivers file")
+    check.add_argument("--chart", type=Path, default=CHART_DIR, metavar="DIR", help="chart directory")
+    check.add_argument("--kube-version", default=DEFAULT_KUBE_VERSION, help="Kubernetes version to render for")
+    check.add_argument("--helm-timeout", type=float, default=None, metavar="SECONDS",
+                       help="give up on a helm call after this long")
+    check.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), metavar="YYYY-MM-DD",
+                       help="the date waivers and enforce-from dates are judged against")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    budget = load_budget(args.budget)
+    environments = args.environments or budget.environments
+    if args.manifests and not args.environments:
+        raise InputError("--manifests needs --env NAME: whose budget should the manifests meet?",
+                         file=args.manifests)
+    if args.manifests and args.values:
+        raise InputError("--values has no effect with --manifests (nothing is rendered)", file=args.values[0])
+    for env in environments:
+        budget.environment(env)
+    chart = args.chart.resolve()
+    if not (chart / "Chart.yaml").is_file():
+        raise InputError("not a chart directory (no Chart.yaml)", file=chart)
+    for env in environments if not args.manifests else ():
+        if not (chart / f"values-{env}.yaml").is_file():
+            raise InputError(f"environment {env!r} has no values file", file=chart / f"values-{env}.yaml")
+    helm = None
+    if not args.manifests:
+        helm = find_helm()
+        if args.helm_timeout:
+            helm = helm.with_timeout(args.helm_timeout)
+    request = CheckRequest(
+        environments=environments, budget=budget, waivers=load_waivers(args.waivers),
+        extra_values=tuple(args.values), manifests_file=args.manifests, mode=args.mode,
+        kube_version=args.kube_version, chart=chart, helm=helm, today=args.today,
+    )
+    outcome = run_check(request)
+    report = render_report(outcome, args.format)
+    if args.output:
+        write_text_atomic(args.output, report)
+    else:
+        sys.stdout.write(report)
+    if args.reports_dir:
+        for name, fmt in REPORT_FILES.items():
+            write_text_atomic(args.reports_dir / name, render_report(outcome, fmt))
+        print(f"reports written to {args.reports_dir}/", file=sys.stderr)
+    return outcome.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,117 @@
+"""The check pipeline: render (or read) each environment, run the policies, apply phase and waivers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policies import CHART_DIR, REPO_ROOT
+from policies.budget import Budget
+from policies.context import CheckContext
+from policies.findings import Finding, Severity
+from policies.helm import DEFAULT_KUBE_VERSION, Helm
+from policies.manifests import ManifestIndex, parse_manifests
+from policies.outcome import Measurement, Outcome
+from policies.render import Render, render_environment
+from policies.rules import resources, run_all
+from policies.waivers import Waiver, apply_waivers
+from policies.yamlsource import load_yaml_file
+
+# Renders with this API so optional objects (the ServiceMonitor) are checked too.
+API_VERSIONS = ("monitoring.coreos.com/v1",)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    environments: list[str]
+    budget: Budget
+    waivers: list[Waiver] = field(default_factory=list)
+    extra_values: tuple[Path, ...] = ()
+    manifests_file: Path | None = None
+    mode: str | None = None  # None: the budget's phase decides
+    kube_version: str = DEFAULT_KUBE_VERSION
+    chart: Path = CHART_DIR
+    helm: Helm | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def relative(path: str | Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def locate(finding: Finding, ctx: CheckContext, chart: Path) -> Finding:
+    """Fill in where to fix a finding: the values file line, else the template or input file."""
+    if finding.file:
+        return finding
+    if finding.values_key and ctx.layers:
+        located = ctx.layers.locate(finding.values_key)
+        if located:
+            return dataclasses.replace(finding, file=relative(located[0]), line=located[1])
+    manifest = next((m for m in ctx.manifests if m.ref == finding.resource), None)
+    if manifest and manifest.source and not manifest.origin_is_file:
+        return dataclasses.replace(finding, file=relative(chart.parent / manifest.source))
+    if manifest and manifest.origin_is_file:
+        return dataclasses.replace(finding, file=relative(manifest.origin), line=manifest.line)
+    return finding
+
+
+def enforced(rule: str, request: CheckRequest) -> bool:
+    """Whether a failure of this rule fails the run: --mode, else the rule's date, else the phase."""
+    if request.mode:
+        return request.mode == "enforce"
+    enforce_from = (request.budget["phase"].get("enforceFrom") or {}).get(rule)
+    if enforce_from:
+        return request.today >= dt.date.fromisoformat(str(enforce_from))
+    return request.budget.mode == "enforce"
+
+
+def effective_mode(request: CheckRequest) -> str:
+    return request.mode or request.budget.mode
+
+
+def contexts(request: CheckRequest) -> list[tuple[CheckContext, Render | None]]:
+    """One context per environment: rendered in parallel (helm is a subprocess), or read from a file."""
+    if request.manifests_file:
+        load_yaml_file(request.manifests_file, require_mapping=False)  # missing/malformed -> InputError
+        text = request.manifests_file.read_text(encoding="utf-8")
+        index = ManifestIndex(parse_manifests(text, origin=request.manifests_file))
+        return [(CheckContext(env, request.budget, index), None) for env in request.environments]
+    for env in request.environments:
+        request.budget.environment(env)  # unknown environment -> InputError before any render
+
+    def render(env: str) -> Render:
+        return render_environment(env, extra_values=request.extra_values, kube_version=request.kube_version,
+                                  api_versions=API_VERSIONS, helm=request.helm, chart=request.chart)
+
+    with ThreadPoolExecutor(max_workers=min(4, len(request.environments)) or 1) as pool:
+        renders = list(pool.map(render, request.environments))
+    return [(CheckContext(r.environment, request.budget, r.manifests, r.layers), r) for r in renders]
+
+
+def run_check(request: CheckRequest, extra_checks: tuple = ()) -> Outcome:
+    """Run every policy over every requested environment and return the judged outcome."""
+    outcome = Outcome(mode=effective_mode(request), phase=request.budget.phase,
+                      environments=list(request.environments))
+    findings: list[Finding] = []
+    for ctx, render in contexts(request):
+        env_findings = list(run_all(ctx))
+        for extra in extra_checks:
+            env_findings.extend(extra(ctx, render))
+        findings.extend(locate(f, ctx, request.chart) for f in env_findings)
+        outcome.usage.extend(resources.usage(ctx))
+        if render is not None:
+            outcome.measurements.append(Measurement(
+                name="render", unit="s", value=round(render.seconds, 3), limit=None, status="ok",
+                environment=ctx.environment))
+    findings = apply_waivers(findings, request.waivers, request.environments, request.today)
+    outcome.findings = sorted(
+        (dataclasses.replace(f, enforced=enforced(f.rule, request)) for f in findings),
+        key=lambda f: (f.environment or "", f.severity is not Severity.FAILURE, f.rule, f.resource or ""),
+    )
+    return outcome

@@ -1,0 +1,69 @@
+"""The result of a check run: findings, budget use and measurements, and the exit code."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from policies.findings import Finding
+
+EXIT_OK, EXIT_FAILURES, EXIT_INPUT_ERROR = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A measured figure judged against a budget limit (helm timings, pipeline figures)."""
+
+    name: str
+    unit: str
+    value: float
+    limit: float | None
+    status: str  # ok | warning | failure
+    environment: str | None = None
+    p95: float | None = None
+    samples: int = 1
+    rule: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Outcome:
+    mode: str
+    phase: str
+    environments: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    usage: list[dict[str, Any]] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Finding]:
+        return [f for f in self.findings if f.fails]
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FAILURES if self.failed else EXIT_OK
+
+    def summary(self) -> dict[str, Any]:
+        counts: dict[str, int] = {"failure": 0, "warning": 0, "waived": 0}
+        for finding in self.findings:
+            counts[finding.effective_severity] += 1
+        return {
+            "mode": self.mode,
+            "phase": self.phase,
+            "environments": self.environments,
+            "failures": counts["failure"],
+            "warnings": counts["warning"],
+            "waived": counts["waived"],
+            "passed": not self.failed,
+            "exit_code": self.exit_code,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "findings": [f.to_dict() for f in self.findings],
+            "budget_usage": self.usage,
+            "measurements": [m.to_dict() for m in self.measurements],
+        }

@@ -1,0 +1,41 @@
+"""Row builders shared by the human-readable reporters (table and Markdown)."""
+
+from __future__ import annotations
+
+from policies.findings import Finding
+from policies.outcome import Measurement, Outcome
+
+USAGE_HEADER = ("environment", "resource", "used", "budget", "use")
+MEASUREMENT_HEADER = ("measurement", "environment", "median", "p95", "limit", "status")
+FINDING_HEADER = ("severity", "rule", "environment", "resource", "field", "expected", "actual", "fix in")
+
+
+def usage_rows(outcome: Outcome) -> list[tuple[str, ...]]:
+    rows = []
+    for row in outcome.usage:
+        kind = "request" if row["kind"] == "requests" else "limit"
+        percent = f"{row['percent']:g}%" if row["percent"] is not None else "-"
+        rows.append((str(row["environment"]), f"{row['name']} {kind}", str(row["actual"]), str(row["budget"]),
+                     percent))
+    return rows
+
+
+def _figure(value: float | None, unit: str) -> str:
+    return "-" if value is None else f"{value:g} {unit}".strip()
+
+
+def measurement_rows(measurements: list[Measurement]) -> list[tuple[str, ...]]:
+    return [(m.name, m.environment or "-", _figure(m.value, m.unit), _figure(m.p95, m.unit),
+             _figure(m.limit, m.unit), m.status) for m in measurements]
+
+
+def finding_row(finding: Finding) -> tuple[str, ...]:
+    return (finding.effective_severity, finding.rule, finding.environment or "-", finding.resource or "-",
+            finding.field or "-", finding.expected or "-", finding.actual or "-", finding.where or "-")
+
+
+def summary_line(outcome: Outcome) -> str:
+    s = outcome.summary()
+    verdict = "PASS" if s["passed"] else "FAIL"
+    return (f"{verdict}: {s['failures']} failure(s), {s['warnings']} warning(s), {s['waived']} waived "
+            f"across {', '.join(s['environments'])} (mode {s['mode']}, phase {s['phase']})")

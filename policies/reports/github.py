@@ -1,0 +1,32 @@
+"""GitHub Actions workflow commands: annotations on the values file line to fix."""
+
+from __future__ import annotations
+
+from policies.outcome import Outcome
+from policies.reports._rows import summary_line
+
+
+def _escape(text: str, in_property: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
+
+
+def render(outcome: Outcome) -> str:
+    lines = []
+    for finding in outcome.findings:
+        severity = finding.effective_severity
+        if severity == "waived":
+            continue
+        command = "error" if severity == "failure" else "warning"
+        props = []
+        if finding.file:
+            props.append(f"file={_escape(finding.file, True)}")
+            if finding.line:
+                props.append(f"line={finding.line}")
+        title = f"{finding.rule} ({finding.environment or 'all'})"
+        props.append(f"title={_escape(title, True)}")
+        message = (f"{finding.message} — {finding.resource or ''} {finding.field or ''}: expected "
+                   f"{finding.expected}, found {finding.actual}")
+        lines.append(f"::{command} {','.join(props)}::{_escape(message)}")
+    lines.append(f"::notice title=performance budget::{_escape(summary_line(outcome))}")
+    return "\n".join(lines) + "\n"

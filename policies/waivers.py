@@ -1,0 +1,92 @@
+"""Waivers: time-boxed, explained exceptions kept outside the chart.
+
+A waiver names a rule, optionally an environment and a resource, a reason and
+an expiry date. An expired waiver, or one that waived nothing in the
+environments checked, is itself a failure: exceptions must not outlive their
+cause.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from policies import PACKAGE_DIR
+from policies.errors import InputError
+from policies.findings import Finding, failure
+from policies.validation import validate_or_raise
+from policies.yamlsource import load_yaml_file
+
+WAIVERS_FILE = PACKAGE_DIR / "waivers.yaml"
+WAIVERS_SCHEMA = PACKAGE_DIR / "waivers.schema.json"
+RULES = {
+    "waiver.expired": "a waiver past its expiry date",
+    "waiver.unused": "a waiver that matched no finding in the environments it covers",
+}
+
+
+@dataclass(frozen=True)
+class Waiver:
+    rule: str
+    reason: str
+    expires: dt.date
+    environment: str | None
+    resource: str | None
+    file: str
+    line: int | None
+
+    @property
+    def label(self) -> str:
+        scope = "/".join(p for p in (self.environment, self.resource) if p)
+        return f"{self.rule}@{scope or '*'} ({self.file}:{self.line})"
+
+    def matches(self, finding: Finding) -> bool:
+        return (finding.rule == self.rule
+                and self.environment in (None, finding.environment)
+                and self.resource in (None, finding.resource))
+
+
+def load_waivers(path: str | Path = WAIVERS_FILE) -> list[Waiver]:
+    source = load_yaml_file(path)
+    for entry in source.data.get("waivers") or []:
+        # YAML reads an unquoted 2026-12-31 as a date; the schema speaks of strings.
+        if isinstance(entry, dict) and isinstance(entry.get("expires"), dt.date):
+            entry["expires"] = entry["expires"].isoformat()
+    validate_or_raise(WAIVERS_SCHEMA, source)
+    waivers = []
+    for index, entry in enumerate(source.data.get("waivers") or []):
+        expires = entry["expires"]
+        if isinstance(expires, str):
+            try:
+                expires = dt.date.fromisoformat(expires)
+            except ValueError:
+                raise InputError(f"expires {expires!r} is not a date (YYYY-MM-DD)", file=source.path,
+                                 line=source.line_of(("waivers", index, "expires")),
+                                 key=f"waivers[{index}].expires") from None
+        waivers.append(Waiver(entry["rule"], entry["reason"], expires, entry.get("environment"),
+                              entry.get("resource"), str(source.path), source.line_of(("waivers", index))))
+    return waivers
+
+
+def apply_waivers(findings: list[Finding], waivers: list[Waiver], environments: list[str],
+                  today: dt.date) -> list[Finding]:
+    """Mark waived findings, and add a failure for each expired or unused waiver."""
+    used: set[Waiver] = set()
+    result: list[Finding] = []
+    for finding in findings:
+        waiver = next((w for w in waivers if w.expires >= today and w.matches(finding)), None)
+        if waiver:
+            used.add(waiver)
+            finding = dataclasses.replace(finding, waived_by=waiver.label)
+        result.append(finding)
+    for waiver in waivers:
+        common = dict(file=waiver.file, line=waiver.line, environment=waiver.environment)
+        if waiver.expires < today:
+            result.append(failure("waiver.expired", f"waiver for {waiver.rule} expired on {waiver.expires}",
+                                  expected=f"expires >= {today}", actual=str(waiver.expires), **common))
+        elif waiver not in used and waiver.environment in (None, *environments):
+            result.append(failure("waiver.unused", f"waiver for {waiver.rule} matched nothing; remove it",
+                                  expected="a matching finding", actual="none", **common))
+    return result
