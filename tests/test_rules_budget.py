@@ -1,0 +1,190 @@
+"""Budget policies (resources, rollout, probes, timing, metrics): each fails on a violation, passes when fixed.
+
+Every case starts from the real render of an environment, which passes, and
+changes one thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rulekit import app_container, editable_docs, find_doc, rule_ids, run_rule
+
+from policies.rules import metrics, probes, resources, rollout, timing
+
+Docs = list[dict[str, Any]]
+
+
+def set_resource(kind: str, resource: str, value: str) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        app_container(docs)["resources"][kind][resource] = value
+    return mutate
+
+
+def drop_resource(kind: str, resource: str) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        del app_container(docs)["resources"][kind][resource]
+    return mutate
+
+
+def set_path(kind: str, path: str, value: Any) -> Callable[[Docs], None]:
+    """Set a dotted path in the first non-hook object of a kind (`-` deletes)."""
+    def mutate(docs: Docs) -> None:
+        node = find_doc(docs, kind) if kind != "container" else app_container(docs)
+        *parents, last = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value == "-":
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return mutate
+
+
+def remove_kind(kind: str) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        docs[:] = [d for d in docs if d["kind"] != kind]
+    return mutate
+
+
+def add_metrics_port(docs: Docs) -> None:
+    app_container(docs)["ports"].append({"name": "metrics", "containerPort": 9464, "protocol": "TCP"})
+
+
+def enable_metrics_flag(docs: Docs) -> None:
+    app_container(docs).setdefault("env", []).append({"name": "PF_METRICS_ENABLED", "value": "true"})
+
+
+def add_service_monitor(docs: Docs) -> None:
+    docs.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+                 "metadata": {"name": "prompted-forge-mcp"}, "spec": {}})
+
+
+# (case id, rule family module, environment, mutation, rule id expected)
+VIOLATIONS = [
+    ("memory-limit-over-budget", resources, "production", set_resource("limits", "memory", "1025Mi"),
+     "resources.within-budget"),
+    ("cpu-request-over-budget", resources, "development", set_resource("requests", "cpu", "51m"),
+     "resources.within-budget"),
+    ("cpu-limit-as-cores-over-budget", resources, "staging", set_resource("limits", "cpu", "0.6"),
+     "resources.within-budget"),
+    ("memory-request-missing", resources, "staging", drop_resource("requests", "memory"), "resources.set"),
+    ("cpu-limit-missing", resources, "production", drop_resource("limits", "cpu"), "resources.set"),
+    ("memory-in-gb-is-invalid", resources, "production", set_resource("limits", "memory", "1Gb"),
+     "resources.quantity"),
+    ("cpu-in-mebibytes-is-invalid", resources, "production", set_resource("requests", "cpu", "100Mi"),
+     "resources.quantity"),
+    ("request-above-limit", resources, "production", set_resource("limits", "memory", "128Mi"),
+     "resources.requests-within-limits"),
+    ("recreate-strategy", rollout, "staging", set_path("Deployment", "spec.strategy", {"type": "Recreate"}),
+     "rollout.strategy"),
+    ("max-unavailable-one", rollout, "staging",
+     set_path("Deployment", "spec.strategy.rollingUpdate.maxUnavailable", 1), "rollout.max-unavailable"),
+    ("max-unavailable-percent", rollout, "staging",
+     set_path("Deployment", "spec.strategy.rollingUpdate.maxUnavailable", "25%"), "rollout.max-unavailable"),
+    ("max-unavailable-defaulted", rollout, "staging",
+     set_path("Deployment", "spec.strategy.rollingUpdate", "-"), "rollout.max-unavailable"),
+    ("max-surge-zero", rollout, "staging",
+     set_path("Deployment", "spec.strategy.rollingUpdate.maxSurge", 0), "rollout.max-surge"),
+    ("max-surge-zero-percent", rollout, "staging",
+     set_path("Deployment", "spec.strategy.rollingUpdate.maxSurge", "0%"), "rollout.max-surge"),
+    ("production-hpa-min-one", rollout, "production",
+     set_path("HorizontalPodAutoscaler", "spec.minReplicas", 1), "rollout.min-replicas"),
+    ("hpa-target-above-alert-line", rollout, "production",
+     lambda docs: find_doc(docs, "HorizontalPodAutoscaler")["spec"]["metrics"][0]["resource"]["target"]
+     .update(averageUtilization=85), "rollout.autoscaling-target"),
+    ("pdb-missing-with-two-replicas", rollout, "staging", remove_kind("PodDisruptionBudget"),
+     "rollout.pdb-present"),
+    ("pdb-blocks-drain", rollout, "staging",
+     lambda docs: find_doc(docs, "PodDisruptionBudget")["spec"].update(maxUnavailable=0), "rollout.pdb-allows-drain"),
+    ("pdb-min-available-all", rollout, "staging",
+     lambda docs: (find_doc(docs, "PodDisruptionBudget")["spec"].pop("maxUnavailable"),
+                   find_doc(docs, "PodDisruptionBudget")["spec"].update(minAvailable="100%")),
+     "rollout.pdb-allows-drain"),
+    ("liveness-wrong-path", probes, "production", set_path("container", "livenessProbe.httpGet.path", "/health"),
+     "probes.path"),
+    ("readiness-without-query", probes, "production",
+     set_path("container", "readinessProbe.httpGet.path", "/healthz"), "probes.path"),
+    ("readiness-exec-probe", probes, "production",
+     set_path("container", "readinessProbe", {"exec": {"command": ["true"]}, "periodSeconds": 5}), "probes.path"),
+    ("liveness-missing", probes, "production", set_path("container", "livenessProbe", "-"), "probes.present"),
+    ("probe-undeclared-port", probes, "staging", set_path("container", "livenessProbe.httpGet.port", 8080),
+     "probes.port"),
+    ("readiness-period-too-short", probes, "staging", set_path("container", "readinessProbe.periodSeconds", 4),
+     "probes.period"),
+    ("liveness-period-too-long", probes, "staging", set_path("container", "livenessProbe.periodSeconds", 11),
+     "probes.period"),
+    ("liveness-period-defaulted-ok-but-threshold-high", probes, "staging",
+     set_path("container", "livenessProbe.failureThreshold", 4), "probes.failure-threshold"),
+    ("readiness-threshold-defaults-checked", probes, "development",
+     set_path("container", "readinessProbe.failureThreshold", 5), "probes.failure-threshold"),
+    ("probes-identical", probes, "development",
+     lambda docs: app_container(docs).update(readinessProbe=app_container(docs)["livenessProbe"]),
+     "probes.distinct"),
+    ("readiness-delayed-past-boot", timing, "production",
+     set_path("container", "readinessProbe.initialDelaySeconds", 11), "timing.boot-detection"),
+    ("startup-kills-too-early", timing, "production", set_path("container", "startupProbe.failureThreshold", 5),
+     "timing.no-premature-kill"),
+    ("liveness-kills-too-early-without-startup", timing, "production",
+     lambda docs: (app_container(docs).pop("startupProbe"),
+                   app_container(docs)["livenessProbe"].update(periodSeconds=5, failureThreshold=2)),
+     "timing.no-premature-kill"),
+    ("slow-replacement", timing, "production", set_path("Deployment", "spec.minReadySeconds", 20),
+     "timing.pod-replacement"),
+    ("slow-unready-detection", timing, "production", set_path("container", "readinessProbe.periodSeconds", 10),
+     "timing.stabilization"),
+    ("no-prestop", timing, "production", set_path("container", "lifecycle", "-"), "timing.traffic-switch"),
+    ("grace-too-short", timing, "production",
+     set_path("Deployment", "spec.template.spec.terminationGracePeriodSeconds", 8), "timing.traffic-switch"),
+    ("metrics-port-in-production", metrics, "production", add_metrics_port, "metrics.environments"),
+    ("metrics-flag-in-staging", metrics, "staging", enable_metrics_flag, "metrics.environments"),
+    ("service-monitor-in-production", metrics, "production", add_service_monitor, "metrics.environments"),
+]
+
+
+@pytest.mark.parametrize(("family", "environment", "mutate", "expected_rule"),
+                         [pytest.param(*case[1:], id=case[0]) for case in VIOLATIONS])
+def test_should_flag_violation_with_its_rule_id(family, environment, mutate, expected_rule, render_env, budget):
+    docs = editable_docs(render_env(environment))
+    mutate(docs)
+    findings = run_rule(family.check, docs, environment, budget)
+    assert expected_rule in rule_ids(findings), [f.message for f in findings]
+    finding = next(f for f in findings if f.rule == expected_rule)
+    assert finding.environment == environment
+    assert finding.resource and finding.field and finding.expected
+
+
+@pytest.mark.parametrize("family", [resources, rollout, probes, timing, metrics], ids=lambda m: m.__name__)
+def test_should_pass_the_shipped_render(family, rendered, budget):
+    assert run_rule(family.check, editable_docs(rendered), rendered.environment, budget) == []
+
+
+def test_should_cover_every_rule_id_with_a_violation():
+    declared = {rule for family in (resources, rollout, probes, timing, metrics) for rule in family.RULES}
+    assert declared <= {case[-1] for case in VIOLATIONS}
+
+
+def test_should_compare_quantities_not_text(render_env, budget):
+    docs = editable_docs(render_env("production"))
+    app_container(docs)["resources"]["limits"].update(cpu="1", memory="1073741824")  # equal to 1000m / 1Gi
+    assert run_rule(resources.check, docs, "production", budget) == []
+
+
+def test_should_allow_metrics_in_development(render_env, budget):
+    docs = editable_docs(render_env("development"))
+    add_service_monitor(docs)
+    assert run_rule(metrics.check, docs, "development", budget) == []
+
+
+def test_should_use_baseline_boot_target_when_only_the_orchestrator_is_on(render_env, budget):
+    docs = editable_docs(render_env("production"))
+    config = find_doc(docs, "ConfigMap")["data"]
+    for key in config:
+        if key.startswith("PF_") and key.endswith("_ENABLED"):
+            config[key] = "true" if key == "PF_ORCH_ENABLED" else "false"
+    baseline = budget["startup"]["features"]["baselineBootSeconds"]
+    app_container(docs)["readinessProbe"]["initialDelaySeconds"] = baseline + 1
+    findings = run_rule(timing.check, docs, "production", budget)
+    assert [f.expected for f in findings if f.rule == "timing.boot-detection"] == [f"<= {baseline:g}s"]
