@@ -1,0 +1,208 @@
+"""The security rules: each fed a hardened workload (no findings) and one violation (its rule id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from builders import (
+    budget_with,
+    container,
+    context,
+    deployment,
+    network_policy,
+    pod,
+    pod_security_context,
+    security_context,
+    service,
+)
+
+from policies.rules import security
+
+DIGEST = "sha256:" + "a" * 64
+
+
+def rules_found(*docs: dict[str, Any], **kwargs: Any) -> list[str]:
+    return [finding.rule for finding in security.check(context(*docs, **kwargs))]
+
+
+def hardened(*extra: dict[str, Any], **deployment_args: Any) -> list[dict[str, Any]]:
+    """A hardened service Deployment with its Service and NetworkPolicy, plus extra documents."""
+    return [deployment(**deployment_args), service(), network_policy(), *extra]
+
+
+def test_should_find_nothing_in_a_hardened_deployment_with_its_test_pod() -> None:
+    assert rules_found(*hardened(pod())) == []
+
+
+def test_every_rule_id_is_exercised_by_a_violation_below() -> None:
+    exercised = {case.values[0] for case in VIOLATIONS}
+    assert exercised == set(security.RULES)
+
+
+def _container_with(**security: Any) -> dict[str, Any]:
+    return container(securityContext=security_context(**security))
+
+
+VIOLATIONS = [
+    pytest.param("security.privileged", hardened(containers=[_container_with(privileged=True)]),
+                 id="privileged"),
+    pytest.param("security.privilege-escalation",
+                 hardened(containers=[_container_with(allowPrivilegeEscalation=None)]),
+                 id="escalation-unset"),
+    pytest.param("security.capabilities",
+                 hardened(containers=[_container_with(capabilities={"drop": ["NET_RAW"]})]),
+                 id="capabilities-not-all-dropped"),
+    pytest.param("security.capabilities",
+                 hardened(containers=[_container_with(capabilities={"drop": ["ALL"], "add": ["SYS_ADMIN"]})]),
+                 id="capability-added"),
+    pytest.param("security.non-root", hardened(containers=[_container_with(runAsUser=0)]), id="root-user"),
+    pytest.param("security.non-root", hardened(containers=[_container_with(runAsGroup=1000)]), id="low-gid"),
+    pytest.param("security.non-root",
+                 hardened(containers=[_container_with(runAsNonRoot=None)],
+                          spec={"securityContext": pod_security_context(runAsNonRoot=None)}),
+                 id="run-as-non-root-unset"),
+    pytest.param("security.seccomp",
+                 hardened(containers=[_container_with(seccompProfile={"type": "Unconfined"})]),
+                 id="seccomp-unconfined"),
+    pytest.param("security.read-only-root",
+                 hardened(containers=[_container_with(readOnlyRootFilesystem=False)]),
+                 id="writable-root"),
+    pytest.param("security.host-access", hardened(spec={"hostNetwork": True}), id="host-network"),
+    pytest.param("security.host-access",
+                 hardened(containers=[container(ports=[{"name": "http", "containerPort": 3000,
+                                                        "hostPort": 80}])]),
+                 id="host-port"),
+    pytest.param("security.volume-types",
+                 hardened(spec={"volumes": [{"name": "root", "hostPath": {"path": "/"}}]}), id="host-path"),
+    pytest.param("security.image-tag",
+                 hardened(containers=[container(image="ghcr.io/prompted-forge/mcp-server:latest")]),
+                 id="latest-tag"),
+    pytest.param("security.image-tag",
+                 hardened(containers=[container(image="registry:5000/prompted-forge/mcp-server")]),
+                 id="registry-port-is-not-a-tag"),
+    pytest.param("security.image-digest", hardened(), id="digest-required"),
+    pytest.param("security.image-pull-policy", hardened(containers=[container(imagePullPolicy=None)]),
+                 id="pull-policy-unset"),
+    pytest.param("security.service-account-token", hardened(spec={"automountServiceAccountToken": None}),
+                 id="pod-token-mounted"),
+    pytest.param("security.service-account-token",
+                 hardened({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "pf"}}),
+                 id="service-account-token-mounted"),
+    pytest.param("security.network-policy", [deployment(), service()], id="no-network-policy"),
+    pytest.param("security.network-policy",
+                 [deployment(), service(), network_policy(policy_types=["Egress"])],
+                 id="egress-only-policy"),
+    pytest.param("security.network-policy-ports",
+                 [deployment(), service(), network_policy(ingress=[{"from": [{"podSelector": {}}]}])],
+                 id="every-port-open"),
+    pytest.param("security.network-policy-ports",
+                 [deployment(), service(), network_policy(ingress=[{"ports": [{"port": "metrics"}]}])],
+                 id="metrics-port-while-metrics-off"),
+    pytest.param("security.network-policy-ports",
+                 [deployment(), service(),
+                  network_policy(ingress=[{"ports": [{"port": 1024, "endPort": 65535}]}])],
+                 id="port-range"),
+]
+
+
+@pytest.mark.parametrize(("rule", "docs"), VIOLATIONS)
+def test_should_flag_the_violation_with_its_rule_id(rule: str, docs: list[dict[str, Any]]) -> None:
+    budget = budget_with("production", requireImageDigest=True) if rule == "security.image-digest" else None
+    assert rule in rules_found(*docs, budget=budget)
+
+
+def test_should_accept_a_capability_to_bind_low_ports() -> None:
+    docs = hardened(containers=[_container_with(capabilities={"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})])
+    assert rules_found(*docs) == []
+
+
+def test_should_accept_pod_level_identity_and_seccomp_inherited_by_the_container() -> None:
+    inherited = container(securityContext=security_context(runAsUser=None, runAsGroup=None, runAsNonRoot=None,
+                                                           seccompProfile=None))
+    assert rules_found(*hardened(containers=[inherited])) == []
+
+
+def test_should_point_a_pod_level_setting_at_pod_security_context() -> None:
+    inherited = container(securityContext=security_context(runAsUser=None))
+    docs = hardened(containers=[inherited], spec={"securityContext": pod_security_context(runAsUser=0)})
+    [finding] = security.check(context(*docs))
+    assert (finding.rule, finding.values_key) == ("security.non-root", ("podSecurityContext", "runAsUser"))
+
+
+def test_should_let_a_container_setting_override_the_pod_level_one() -> None:
+    unconfined = container(securityContext=security_context(seccompProfile={"type": "Unconfined"}))
+    assert rules_found(*hardened(containers=[unconfined])) == ["security.seccomp"]
+
+
+def test_should_accept_the_restricted_volume_types() -> None:
+    volumes = [{"name": "tmp", "emptyDir": {}}, {"name": "script", "configMap": {"name": "x"}},
+               {"name": "token", "projected": {"sources": []}}]
+    assert rules_found(*hardened(spec={"volumes": volumes})) == []
+
+
+@pytest.mark.parametrize("image", ["ghcr.io/prompted-forge/mcp-server:1.0.0",
+                                   "registry:5000/prompted-forge/mcp-server:1.0.0",
+                                   f"ghcr.io/prompted-forge/mcp-server@{DIGEST}"])
+def test_should_accept_a_pinned_image(image: str) -> None:
+    assert rules_found(*hardened(containers=[container(image=image)])) == []
+
+
+def test_should_accept_an_unpinned_image_where_the_budget_does_not_require_a_tag() -> None:
+    docs = hardened(containers=[container(image="ghcr.io/prompted-forge/mcp-server:latest")])
+    assert rules_found(*docs, environment="development") == []
+
+
+def test_should_accept_a_digest_where_the_budget_requires_one() -> None:
+    docs = hardened(containers=[container(image=f"ghcr.io/prompted-forge/mcp-server:1.0.0@{DIGEST}")])
+    assert rules_found(*docs, budget=budget_with("production", requireImageDigest=True)) == []
+
+
+def test_should_not_require_a_digest_of_the_test_hook_image() -> None:
+    docs = hardened(pod(), containers=[container(image=f"ghcr.io/prompted-forge/mcp-server@{DIGEST}")])
+    assert rules_found(*docs, budget=budget_with("production", requireImageDigest=True)) == []
+
+
+def test_should_accept_the_metrics_port_where_metrics_are_on() -> None:
+    ports = [{"name": "http", "containerPort": 3000}, {"name": "metrics", "containerPort": 9464}]
+    svc = service(ports=[{"name": "http", "port": 80, "targetPort": "http"},
+                         {"name": "metrics", "port": 9464, "targetPort": "metrics"}])
+    policy = network_policy(ingress=[{"ports": [{"port": "http"}]}, {"ports": [{"port": "metrics"}]}])
+    assert rules_found(deployment(containers=[container(ports=ports)]), svc, policy) == []
+
+
+def test_should_accept_ingress_by_port_number_and_from_chosen_peers() -> None:
+    policy = network_policy(ingress=[{"from": [{"namespaceSelector": {}}], "ports": [{"port": 3000}]}])
+    assert rules_found(deployment(), service(), policy) == []
+
+
+def test_should_flag_a_declared_port_that_no_service_routes_to() -> None:
+    ports = [{"name": "http", "containerPort": 3000}, {"name": "debug", "containerPort": 9229}]
+    policy = network_policy(ingress=[{"ports": [{"port": "http"}, {"port": "debug"}]}])
+    docs = [deployment(containers=[container(ports=ports)]), service(), policy]
+    findings = list(security.check(context(*docs)))
+    assert [(f.rule, f.actual) for f in findings] == [("security.network-policy-ports", "debug")]
+
+
+def test_should_accept_egress_rules_next_to_ingress() -> None:
+    policy = network_policy(policy_types=["Ingress", "Egress"],
+                            egress=[{"ports": [{"port": 53, "protocol": "UDP"}]}])
+    assert rules_found(deployment(), service(), policy) == []
+
+
+def test_should_name_the_values_key_that_fixes_a_container_setting() -> None:
+    [finding] = security.check(context(*hardened(containers=[_container_with(readOnlyRootFilesystem=False)])))
+    assert finding.values_key == ("securityContext", "readOnlyRootFilesystem")
+    assert finding.resource == "Deployment/prompted-forge-mcp"
+    assert finding.field == "spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem"
+
+
+@pytest.mark.parametrize(("image", "expected"), [
+    ("nginx", ("nginx", "", "")),
+    ("nginx:1.27", ("nginx", "1.27", "")),
+    ("registry:5000/team/app", ("registry:5000/team/app", "", "")),
+    ("registry:5000/team/app:2", ("registry:5000/team/app", "2", "")),
+    (f"app:1@{DIGEST}", ("app", "1", DIGEST)),
+])
+def test_should_split_an_image_reference_into_repository_tag_and_digest(image: str, expected: tuple) -> None:
+    assert security.split_image(image) == expected
