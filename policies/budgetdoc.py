@@ -1,0 +1,82 @@
+"""docs/budget.md, generated from policies/budget.yaml so the document cannot drift from the data.
+
+Usage: python -m policies.budgetdoc [--check]   (--check: exit 1 when docs/budget.md is stale)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from policies import REPO_ROOT
+from policies.atomic import write_text_atomic
+from policies.budget import Budget, load_budget
+from policies.rules import rule_summaries
+
+DOC_PATH = REPO_ROOT / "docs" / "budget.md"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def _rows(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if key == "section":
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value and all(not isinstance(v, dict) for v in value.values()) \
+                and len(value) <= 2 and "section" not in value:
+            rows.append((name, ", ".join(f"{k} {_scalar(v)}" for k, v in value.items())))
+        elif isinstance(value, dict):
+            rows.extend(_rows(value, f"{name}."))
+        else:
+            rows.append((name, _scalar(value)))
+    return rows
+
+
+def generate(budget: Budget) -> str:
+    data = budget.data
+    lines = [
+        "# Performance budget",
+        "",
+        "<!-- Generated from policies/budget.yaml by `python -m policies.budgetdoc`; do not edit. -->",
+        "",
+        f"Source: `{data['spec']['document']}` ({data['spec']['title']}).",
+        f"Phase in force: **{budget.phase}** — mode **{budget.mode}**.",
+        "",
+    ]
+    for key, value in data.items():
+        if key in ("spec",) or not isinstance(value, dict):
+            continue
+        section = value.get("section", key)
+        lines += [f"## {key}", "", f"Spec section: {section}", "", "| setting | value |", "|---|---|"]
+        lines += [f"| `{name}` | {text} |" for name, text in _rows(value)]
+        lines.append("")
+    lines += ["## Rules", "", "| rule | checks |", "|---|---|"]
+    lines += [f"| `{rule}` | {summary} |" for rule, summary in sorted(rule_summaries().items())]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail when the committed document is stale")
+    args = parser.parse_args(argv)
+    text = generate(load_budget())
+    if args.check:
+        current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
+        if current != text:
+            print(f"{DOC_PATH.relative_to(REPO_ROOT)} is stale; run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    write_text_atomic(DOC_PATH, text)
+    print(f"wrote {DOC_PATH.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
