@@ -1,0 +1,61 @@
+"""The chart renders, lints strictly and packages for every environment with the pinned helm."""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from policies.helm import DEFAULT_KUBE_VERSION
+from policies.render import values_file_for
+
+SERVICE_KINDS = {"Deployment", "Service", "ServiceAccount", "ConfigMap", "NetworkPolicy"}
+
+
+def test_should_render_the_service_objects(rendered):
+    kinds = {m.kind for m in rendered.manifests}
+    assert SERVICE_KINDS <= kinds, f"{rendered.environment} renders {sorted(kinds)}"
+    deployment = rendered.manifests.get("Deployment")
+    assert deployment.source == "prompted-forge-mcp/templates/deployment.yaml"
+
+
+def test_should_list_what_exists_when_a_lookup_misses(rendered):
+    with pytest.raises(LookupError, match="Deployment/prompted-forge-mcp"):
+        rendered.manifests.get("StatefulSet", "nope")
+
+
+def test_should_leave_replicas_to_the_autoscaler_in_production(render_env):
+    production = render_env("production")
+    assert "replicas" not in production.manifests.get("Deployment").doc["spec"]
+    assert production.manifests.get("HorizontalPodAutoscaler").doc["spec"]["minReplicas"] >= 2
+
+
+def test_should_render_a_disruption_budget_only_when_two_replicas_can_exist(render_env):
+    assert not render_env("development").manifests.of_kind("PodDisruptionBudget")
+    assert render_env("staging").manifests.of_kind("PodDisruptionBudget")
+
+
+@pytest.mark.parametrize("environment", ["development", "staging", "production"])
+def test_should_lint_strictly(environment, helm, chart_dir):
+    result = helm.run("lint", "--strict", str(chart_dir), "--values", str(values_file_for(environment)),
+                      "--kube-version", DEFAULT_KUBE_VERSION)
+    assert "0 chart(s) failed" in result.stdout
+
+
+def test_should_package_the_chart(helm, chart_dir, tmp_path: Path):
+    helm.run("package", str(chart_dir), "--destination", str(tmp_path))
+    (package,) = tmp_path.glob("prompted-forge-mcp-*.tgz")
+    with tarfile.open(package) as archive:
+        names = archive.getnames()
+    assert "prompted-forge-mcp/values-production.yaml" in names
+    assert "prompted-forge-mcp/values.schema.json" in names
+    assert "prompted-forge-mcp/templates/deployment.yaml" in names
+
+
+def test_should_fail_the_render_on_a_typo_in_values(render_overlay):
+    from policies.errors import InputError
+
+    with pytest.raises(InputError) as error:
+        render_overlay("production", {"resurces": {"limits": {"memory": "1Gi"}}})
+    assert "resurces" in str(error.value)
