@@ -13,6 +13,7 @@ from policies.budget import Budget
 from policies.context import CheckContext
 from policies.findings import Finding, Severity
 from policies.helm import DEFAULT_KUBE_VERSION, Helm
+from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.outcome import Measurement, Outcome
 from policies.render import Render, render_environment
@@ -101,6 +102,7 @@ def run_check(request: CheckRequest, extra_checks: tuple = ()) -> Outcome:
     findings: list[Finding] = []
     for ctx, render in contexts(request):
         env_findings = list(run_all(ctx))
+        env_findings.extend(validate_manifests(ctx.manifests, chart_kube_versions(request.chart), ctx.environment))
         for extra in extra_checks:
             env_findings.extend(extra(ctx, render))
         findings.extend(locate(f, ctx, request.chart) for f in env_findings)
