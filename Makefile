@@ -52,6 +52,10 @@ test: setup ## run the test suite
 check: setup ## render every environment and check it against the budget (enforce mode)
 	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) $(CHECK_ARGS)
 
+.PHONY: docs
+docs: setup ## regenerate docs/budget.md from policies/budget.yaml
+	$(PY) -m policies.budgetdoc
+
 .PHONY: lint
 lint: setup ## ruff and yamllint
 	$(VENV)/bin/ruff check policies tests scripts
