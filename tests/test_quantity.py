@@ -54,6 +54,7 @@ def test_should_format_cpu_in_millicores(value, text):
     assert format_cpu(parse_cpu(value)) == text
 
 
-@pytest.mark.parametrize(("value", "text"), [("1073741824", "1Gi"), ("64Mi", "64Mi"), ("1000", "1000"), ("1536Mi", "1536Mi")])
+@pytest.mark.parametrize(("value", "text"),
+                         [("1073741824", "1Gi"), ("64Mi", "64Mi"), ("1000", "1000"), ("1536Mi", "1536Mi")])
 def test_should_format_memory_in_largest_whole_binary_unit(value, text):
     assert format_memory(parse_memory(value)) == text

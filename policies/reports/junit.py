@@ -31,8 +31,9 @@ def render(outcome: Outcome) -> str:
             else:
                 ET.SubElement(case, "system-out").text = summary
         for measurement in (m for m in outcome.measurements if m.environment in (environment, None)):
+            seconds = f"{measurement.value:.3f}" if measurement.unit == "s" else "0"
             case = ET.SubElement(suite, "testcase", classname=f"budget.{environment}.timing",
-                                 name=measurement.name, time=f"{measurement.value:.3f}" if measurement.unit == "s" else "0")
+                                 name=measurement.name, time=seconds)
             if measurement.status == "failure" and outcome.mode == "enforce":
                 failures += 1
                 ET.SubElement(case, "failure", message=f"{measurement.value} {measurement.unit} > "

@@ -58,9 +58,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield failure("probes.path", f"{kind} probe does not call the service's {kind} endpoint",
                               field=f"{field}.httpGet.path", expected=f"httpGet {wanted}",
                               actual=str(http.get("path", "no httpGet")), **common)
-            if http and http.get("port") not in declared_ports(container):
+            ports = declared_ports(container)
+            if http and http.get("port") not in ports:
                 yield failure("probes.port", f"{kind} probe targets a port the container does not declare",
-                              field=f"{field}.httpGet.port", expected=f"one of {sorted(map(str, declared_ports(container)))}",
+                              field=f"{field}.httpGet.port", expected=f"one of {sorted(map(str, ports))}",
                               actual=str(http.get("port")), **common)
             period = probe_value(probe, "periodSeconds")
             low, high = limits["periodSeconds"]["min"], limits["periodSeconds"]["max"]
