@@ -56,6 +56,12 @@ check: setup ## render every environment and check it against the budget (enforc
 docs: setup ## regenerate docs/budget.md from policies/budget.yaml
 	$(PY) -m policies.budgetdoc
 
+# The golden-render test itself rewrites the files, so they are rendered exactly
+# as `make test` renders them (same fixtures, helm, kube and API versions).
+.PHONY: snapshots
+snapshots: setup ## regenerate the golden renders
+	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q -rs tests/test_snapshots.py::test_should_match_the_golden_render
+
 .PHONY: lint
 lint: setup ## ruff and yamllint
 	$(VENV)/bin/ruff check policies tests scripts

@@ -11,7 +11,9 @@ import yaml
 
 from policies import CHART_DIR
 from policies.budget import Budget, load_budget
+from policies.drift import render_base
 from policies.helm import Helm, find_helm
+from policies.manifests import ManifestIndex
 from policies.render import Render, render_environment
 
 ENVIRONMENTS = load_budget().environments
@@ -64,3 +66,24 @@ def render_overlay(helm: Helm, tmp_path: Path) -> Callable[..., Render]:
 @pytest.fixture(scope="session")
 def chart_dir() -> Path:
     return CHART_DIR
+
+
+@pytest.fixture(scope="session")
+def render_env_helm3() -> Callable[[str], Render]:
+    """Render an environment once per session with the pinned Helm 3 ($HELM3), settings as render_env."""
+    helm3 = find_helm("HELM3")
+    cache: dict[str, Render] = {}
+
+    def render(environment: str) -> Render:
+        if environment not in cache:
+            cache[environment] = render_environment(environment, helm=helm3, api_versions=API_VERSIONS,
+                                                    validate_values=False)
+        return cache[environment]
+
+    return render
+
+
+@pytest.fixture(scope="session")
+def base_render(helm: Helm) -> ManifestIndex:
+    """The chart rendered with values.yaml alone (what each environment is a diff over)."""
+    return render_base(helm=helm, api_versions=API_VERSIONS)
