@@ -40,6 +40,8 @@ def template_references(chart: Path) -> dict[Key, str]:
             raise AssertionError(f"{where}: `index .Values ...` cannot be checked; use `.Values.a.b`")
         aliases = {m[1]: tuple(m[2].split(".")[1:]) for m in _ALIAS.finditer(text)}
         for number, line in enumerate(text.splitlines(), start=1):
+            # Binding a map to a variable reads nothing yet; the variable's uses do.
+            line = _ALIAS.sub("", line)
             for match in _REFERENCE.finditer(line):
                 found.setdefault(tuple(match[1].split(".")[1:]), f"{where}:{number}")
             for name, target in aliases.items():
