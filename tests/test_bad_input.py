@@ -1,0 +1,167 @@
+"""Every bad input to `python -m policies check` ends in exit code 2 and one clear message, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from policies import CHART_DIR, REPO_ROOT
+from policies.budget import BUDGET_FILE
+
+EXIT_INPUT_ERROR = 2
+# A fake helm is allowed only where the point is how the harness treats a broken helm.
+FAKE_HELM = "#!/bin/sh\nif [ \"$1\" = version ]; then echo {version}; exit 0; fi\n{body}\n"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    args: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    expected: tuple[str, ...] = ()
+
+
+def _write(path: Path, text: str, mode: int | None = None) -> Path:
+    path.write_text(text, encoding="utf-8")
+    if mode is not None:
+        path.chmod(mode)
+    return path
+
+
+def _values(tmp_path: Path, text: str) -> Path:
+    return _write(tmp_path / "extra-values.yaml", text)
+
+
+def _staging_with(path: Path) -> list[str]:
+    return ["--env", "staging", "--values", str(path)]
+
+
+def malformed_yaml(tmp_path: Path) -> Invocation:
+    path = _values(tmp_path, "replicaCount: 2\nresources: [\n  limits\n")
+    return Invocation(_staging_with(path), expected=(f"{path}:4:1:", "malformed YAML"))
+
+
+def unknown_key(tmp_path: Path) -> Invocation:
+    path = _values(tmp_path, "replicaCount: 2\nresurces:\n  limits:\n    cpu: 1\n")
+    return Invocation(_staging_with(path), expected=(f"{path}:2:", "key 'resurces'", "resources"))
+
+
+def wrong_type(tmp_path: Path) -> Invocation:
+    path = _values(tmp_path, "replicaCount: three\n")
+    return Invocation(_staging_with(path), expected=(f"{path}:1:", "key 'replicaCount'", "integer"))
+
+
+def memory_in_gigabits(tmp_path: Path) -> Invocation:
+    path = _values(tmp_path, "resources:\n  limits:\n    memory: 1Gb\n")
+    return Invocation(_staging_with(path), expected=(f"{path}:3:", "key 'resources.limits.memory'", "1Gb"))
+
+
+def cpu_in_mebibytes(tmp_path: Path) -> Invocation:
+    path = _values(tmp_path, "resources:\n  requests:\n    cpu: 100Mi\n")
+    return Invocation(_staging_with(path), expected=(f"{path}:3:", "key 'resources.requests.cpu'", "100Mi"))
+
+
+def empty_values_file(tmp_path: Path) -> Invocation:
+    path = _values(tmp_path, "# nothing here\n")
+    return Invocation(_staging_with(path), expected=(str(path), "empty"))
+
+
+def missing_values_file(tmp_path: Path) -> Invocation:
+    path = tmp_path / "no-such-values.yaml"
+    return Invocation(_staging_with(path), expected=(str(path), "not found"))
+
+
+def unknown_environment(tmp_path: Path) -> Invocation:
+    return Invocation(["--env", "nope"], expected=("unknown environment 'nope'", str(BUDGET_FILE), "staging"))
+
+
+def malformed_budget(tmp_path: Path) -> Invocation:
+    path = _write(tmp_path / "budget.yaml", BUDGET_FILE.read_text(encoding="utf-8") + "\n  broken: [\n")
+    return Invocation(["--env", "staging", "--budget", str(path)], expected=(f"{path}:", "malformed YAML"))
+
+
+def budget_missing_a_section(tmp_path: Path) -> Invocation:
+    text = BUDGET_FILE.read_text(encoding="utf-8").replace("\nenvironments:", "\nenvironmentz:", 1)
+    path = _write(tmp_path / "budget.yaml", text)
+    return Invocation(["--env", "staging", "--budget", str(path)], expected=(f"{path}:", "environments"))
+
+
+def helm_missing(tmp_path: Path) -> Invocation:
+    return Invocation(["--env", "staging"], {"HELM": "/nonexistent/helm"}, ("/nonexistent/helm", "not found"))
+
+
+def helm_not_executable(tmp_path: Path) -> Invocation:
+    helm = _write(tmp_path / "helm", "#!/bin/sh\necho v3.17.3\n", mode=stat.S_IRUSR | stat.S_IWUSR)
+    return Invocation(["--env", "staging"], {"HELM": str(helm)}, (str(helm), "not executable"))
+
+
+def helm_too_old(tmp_path: Path) -> Invocation:
+    helm = _write(tmp_path / "helm", FAKE_HELM.format(version="v3.10.0", body="exit 1"), mode=0o755)
+    return Invocation(["--env", "staging"], {"HELM": str(helm)}, (str(helm), "v3.10.0", "3.14"))
+
+
+def helm_hanging(tmp_path: Path) -> Invocation:
+    helm = _write(tmp_path / "helm", FAKE_HELM.format(version="v3.17.3", body="exec sleep 30"), mode=0o755)
+    return Invocation(["--env", "staging", "--helm-timeout", "1"], {"HELM": str(helm)},
+                      ("did not finish within 1 s", f"{helm} template"))
+
+
+def template_fails_to_render(tmp_path: Path) -> Invocation:
+    chart = tmp_path / CHART_DIR.name
+    shutil.copytree(CHART_DIR, chart)
+    _write(chart / "templates" / "broken.yaml", "kind: ConfigMap\ndata: {{ include \"no-such-define\" . }}\n")
+    return Invocation(["--env", "staging", "--chart", str(chart)],
+                      expected=("templates/broken.yaml:2", "no-such-define"))
+
+
+BAD_INPUTS: dict[str, Callable[[Path], Invocation]] = {
+    "malformed-yaml": malformed_yaml,
+    "unknown-key": unknown_key,
+    "wrong-type": wrong_type,
+    "quantity-1Gb": memory_in_gigabits,
+    "cpu-100Mi": cpu_in_mebibytes,
+    "empty-values-file": empty_values_file,
+    "missing-values-file": missing_values_file,
+    "unknown-environment": unknown_environment,
+    "malformed-budget": malformed_budget,
+    "budget-missing-section": budget_missing_a_section,
+    "helm-missing": helm_missing,
+    "helm-not-executable": helm_not_executable,
+    "helm-too-old": helm_too_old,
+    "helm-hanging": helm_hanging,
+    "template-fails": template_fails_to_render,
+}
+
+
+def run_check(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "policies", "check", *args], cwd=cwd, env={**os.environ, **env},
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize("make_invocation", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
+def test_should_exit_2_with_a_clear_message_for_bad_input(
+    tmp_path: Path, make_invocation: Callable[[Path], Invocation]
+) -> None:
+    invocation = make_invocation(tmp_path)
+    result = run_check(invocation.args, invocation.env, cwd=tmp_path)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.returncode == EXIT_INPUT_ERROR, result.stderr
+    assert result.stderr.startswith("error: "), result.stderr
+    missing = [fragment for fragment in invocation.expected if fragment not in result.stderr]
+    assert missing == [], result.stderr
+
+
+def test_should_pass_the_same_check_with_good_input(tmp_path: Path) -> None:
+    values = _values(tmp_path, "replicaCount: 3\n")
+    result = run_check(_staging_with(values), {}, cwd=REPO_ROOT)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr + result.stdout
