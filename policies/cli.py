@@ -15,6 +15,7 @@ from policies.errors import InputError
 from policies.helm import DEFAULT_KUBE_VERSION, find_helm
 from policies.outcome import EXIT_INPUT_ERROR
 from policies.reports import FORMATS, REPORT_FILES, render_report
+from policies.timing import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
 from policies.waivers import WAIVERS_FILE, load_waivers
 
 
@@ -48,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--kube-version", default=DEFAULT_KUBE_VERSION, help="Kubernetes version to render for")
     check.add_argument("--helm-timeout", type=float, default=None, metavar="SECONDS",
                        help="give up on a helm call after this long")
+    check.add_argument("--timing-runs", type=int, default=None, metavar="N",
+                       help="time helm lint/template/package: a warm-up, then N timed runs "
+                            f"(default ${RUNS_VARIABLE} or {DEFAULT_RUNS}; 0 disables)")
+    check.add_argument("--measurements", type=Path, metavar="FILE",
+                       help="CI figures (YAML/JSON) to judge against the budget's tiers and SLAs")
+    check.add_argument("--baseline", type=Path, metavar="FILE",
+                       help="compare figures and rendered totals with this baseline (make baseline)")
     check.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), metavar="YYYY-MM-DD",
                        help="the date waivers and enforce-from dates are judged against")
     return parser
@@ -78,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         environments=environments, budget=budget, waivers=load_waivers(args.waivers),
         extra_values=tuple(args.values), manifests_file=args.manifests, mode=args.mode,
         kube_version=args.kube_version, chart=chart, helm=helm, today=args.today,
+        timing_runs=default_runs() if args.timing_runs is None else max(args.timing_runs, 0),
+        measurements_file=args.measurements, baseline_file=args.baseline,
     )
     outcome = run_check(request)
     report = render_report(outcome, args.format)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from policies.helm import DEFAULT_KUBE_VERSION, Helm
 from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.outcome import Measurement, Outcome
+from policies.pipeline import performance_checks
 from policies.render import Render, render_environment
 from policies.rules import resources, run_all
 from policies.waivers import Waiver, apply_waivers
@@ -37,6 +39,9 @@ class CheckRequest:
     chart: Path = CHART_DIR
     helm: Helm | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    timing_runs: int = 0  # timed runs per helm operation (policies/timing.py); 0: no timing
+    measurements_file: Path | None = None  # CI figures (policies/pipeline.py)
+    baseline_file: Path | None = None  # compare with this baseline (policies/baseline.py)
 
 
 def relative(path: str | Path) -> str:
@@ -100,7 +105,10 @@ def run_check(request: CheckRequest, extra_checks: tuple = ()) -> Outcome:
     outcome = Outcome(mode=effective_mode(request), phase=request.budget.phase,
                       environments=list(request.environments))
     findings: list[Finding] = []
-    for ctx, render in contexts(request):
+    started = time.perf_counter()
+    rendered = contexts(request)
+    render_seconds = time.perf_counter() - started
+    for ctx, render in rendered:
         env_findings = list(run_all(ctx))
         env_findings.extend(validate_manifests(ctx.manifests, chart_kube_versions(request.chart), ctx.environment))
         for extra in extra_checks:
@@ -111,6 +119,10 @@ def run_check(request: CheckRequest, extra_checks: tuple = ()) -> Outcome:
             outcome.measurements.append(Measurement(
                 name="render", unit="s", value=round(render.seconds, 3), limit=None, status="ok",
                 environment=ctx.environment))
+    perf_rows, perf_findings = performance_checks(request, [ctx for ctx, _ in rendered], render_seconds,
+                                                  API_VERSIONS)
+    outcome.measurements.extend(perf_rows)
+    findings.extend(perf_findings)
     findings = apply_waivers(findings, request.waivers, request.environments, request.today)
     outcome.findings = sorted(
         (dataclasses.replace(f, enforced=enforced(f.rule, request)) for f in findings),

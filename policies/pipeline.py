@@ -1,0 +1,185 @@
+"""Pipeline figures: CI's measurements judged against the budget's tiers and SLAs, and the baseline.
+
+`check --measurements FILE` reads a YAML or JSON file of figures a CI run
+measured (policies/measurements.schema.json). Each figure is judged against
+its budget entry; `check --baseline FILE` also compares the run with a
+baseline. `performance_checks` is the one entry point the engine calls: helm
+timings, the run's own helm stage, CI figures and the baseline comparison.
+
+Tier order: the spec's warning thresholds (docker build 90 s, image 120 MB)
+sit *below* its targets (120 s, 150 MB). So a figure over the failure
+threshold is a failure, over the warning threshold a warning, and the target
+decides nothing (anything over it is already over the warning threshold); the
+message reports it as information.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from policies import PACKAGE_DIR
+from policies.baseline import compare, load_baseline, rendered_totals, snapshot
+from policies.budget import Budget
+from policies.context import CheckContext
+from policies.findings import Finding, Severity, failure, warning
+from policies.outcome import Measurement
+from policies.timing import judge_stage, measure_helm
+from policies.validation import validate_or_raise
+from policies.yamlsource import SourcedYaml, load_yaml_file
+
+if TYPE_CHECKING:
+    from policies.engine import CheckRequest
+
+MEASUREMENTS_SCHEMA = PACKAGE_DIR / "measurements.schema.json"
+RULES = {
+    "pipeline.docker-build": "docker build time within build.dockerBuildSeconds tiers",
+    "pipeline.image-size": "runtime image size within build.imageSizeMB tiers",
+    "pipeline.build-push": "docker build + push within pipeline.dockerBuildPushSeconds",
+    "pipeline.helm-validation": "helm validation within pipeline.helmValidationSeconds",
+    "pipeline.artifact-upload": "artifact upload within pipeline.artifactUploadSeconds",
+    "pipeline.total": "whole pipeline within pipeline.totalPipelineSeconds",
+    "pipeline.container-boot": "container ready within startup.readySeconds, alert above "
+                               "regression.readinessAlertSeconds",
+}
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str  # as a message names it: "failure threshold", "SLA", ...
+    limit: float
+    budget_key: tuple[str, ...]
+    severity: Severity | None  # None: information only (a target)
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str  # key in the measurements file
+    label: str
+    rule: str
+    unit: str
+    tiers: tuple[Tier, ...]  # most severe first
+    scale: float = 1.0  # file value * scale = value in `unit`
+
+
+def figures(budget: Budget) -> list[Figure]:
+    """Every figure a measurements file may carry, with its tiers read from the budget."""
+    build, pipeline = budget["build"], budget["pipeline"]
+
+    def tiers(section: str) -> tuple[Tier, ...]:
+        spec = build[section]
+        return (Tier("failure threshold", spec["failure"], ("build", section, "failure"), Severity.FAILURE),
+                Tier("warning threshold", spec["warning"], ("build", section, "warning"), Severity.WARNING),
+                Tier("target", spec["target"], ("build", section, "target"), None))
+
+    def sla(key: str) -> tuple[Tier, ...]:
+        return (Tier("SLA", pipeline[key], ("pipeline", key), Severity.FAILURE),)
+
+    return [
+        Figure("dockerBuildSeconds", "docker build", "pipeline.docker-build", "s", tiers("dockerBuildSeconds")),
+        Figure("imageSizeBytes", "image size", "pipeline.image-size", "MB", tiers("imageSizeMB"), scale=1e-6),
+        Figure("buildPushSeconds", "docker build + push", "pipeline.build-push", "s", sla("dockerBuildPushSeconds")),
+        Figure("helmValidationSeconds", "helm validation (CI)", "pipeline.helm-validation", "s",
+               sla("helmValidationSeconds")),
+        Figure("artifactUploadSeconds", "artifact upload", "pipeline.artifact-upload", "s",
+               sla("artifactUploadSeconds")),
+        Figure("totalPipelineSeconds", "total pipeline", "pipeline.total", "s", sla("totalPipelineSeconds")),
+        Figure("containerBootSeconds", "container boot", "pipeline.container-boot", "s", (
+            Tier("readiness alert line", budget["regression"]["readinessAlertSeconds"],
+                 ("regression", "readinessAlertSeconds"), Severity.FAILURE),
+            Tier("boot target", budget["startup"]["readySeconds"], ("startup", "readySeconds"), Severity.WARNING))),
+    ]
+
+
+@dataclass(frozen=True)
+class PipelineMeasurements:
+    source: SourcedYaml
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    @property
+    def figures(self) -> dict[str, float]:
+        """The numeric figures, by key (metadata such as `commit` left out)."""
+        return {k: v for k, v in self.source.data.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def load_measurements(path: str | Path) -> PipelineMeasurements:
+    """Read and validate a measurements file; any problem is an InputError naming file, line and key."""
+    source = load_yaml_file(path)
+    validate_or_raise(MEASUREMENTS_SCHEMA, source)
+    return PipelineMeasurements(source)
+
+
+def _amount(value: float, unit: str) -> str:
+    return f"{value:g} {unit}"
+
+
+def judge_figure(figure: Figure, raw: float, source: PipelineMeasurements) -> tuple[Measurement, Finding | None]:
+    value = round(raw * figure.scale, 3)
+    hard_limit = float(figure.tiers[0].limit)
+    crossed = next((t for t in figure.tiers if t.severity and value > t.limit), None)
+    status = crossed.severity.value if crossed and crossed.severity else "ok"
+    measurement = Measurement(figure.label, figure.unit, value, hard_limit, status, rule=figure.rule)
+    if crossed is None or crossed.severity is None:
+        return measurement, None
+    others = ", ".join(f"{t.name} {_amount(t.limit, figure.unit)}" for t in figure.tiers if t is not crossed)
+    context = f" ({others})" if others else ""
+    make = failure if crossed.severity is Severity.FAILURE else warning
+    return measurement, make(
+        figure.rule,
+        f"{figure.label} {_amount(value, figure.unit)} is over the {crossed.name} "
+        f"{_amount(crossed.limit, figure.unit)}{context}",
+        field=figure.key, expected=f"<= {_amount(crossed.limit, figure.unit)} ({crossed.name})",
+        actual=_amount(value, figure.unit), file=str(source.path), line=source.source.line_of((figure.key,)))
+
+
+def judge_measurements(measurements: PipelineMeasurements, budget: Budget
+                       ) -> tuple[list[Measurement], list[Finding]]:
+    rows, findings = [], []
+    given = measurements.figures
+    for figure in figures(budget):
+        if figure.key in given:
+            row, finding = judge_figure(figure, given[figure.key], measurements)
+            rows.append(row)
+            if finding:
+                findings.append(finding)
+    return rows, findings
+
+
+def performance_checks(
+    request: CheckRequest, contexts: Sequence[CheckContext], render_seconds: float,
+    api_versions: tuple[str, ...] = (),
+) -> tuple[list[Measurement], list[Finding]]:
+    """Helm timings, the run's helm stage, CI figures and the baseline comparison, for the engine."""
+    rows: list[Measurement] = []
+    findings: list[Finding] = []
+    timed = None
+    rendered_here = request.manifests_file is None and request.helm is not None
+    if rendered_here and request.timing_runs > 0:
+        timed = measure_helm(request.helm, request.budget, request.environments, request.timing_runs,
+                             chart=request.chart, kube_version=request.kube_version, api_versions=api_versions,
+                             extra_values=request.extra_values)
+        rows += timed.measurements
+        findings += timed.findings
+    if rendered_here:
+        stage_row, stage_finding = judge_stage(render_seconds + (timed.seconds if timed else 0.0), request.budget)
+        rows.append(stage_row)
+        findings += [stage_finding] if stage_finding else []
+    measured = load_measurements(request.measurements_file) if request.measurements_file else None
+    if measured:
+        figure_rows, figure_findings = judge_measurements(measured, request.budget)
+        rows += figure_rows
+        findings += figure_findings
+    if request.baseline_file:
+        old = load_baseline(request.baseline_file)
+        rendered: dict[str, Any] = {ctx.environment: rendered_totals(ctx.manifests) for ctx in contexts}
+        new = snapshot(figures=measured.figures if measured else {}, timings=timed.timings if timed else (),
+                       rendered=rendered)
+        baseline_rows, regressions = compare(old, new, request.budget, request.baseline_file)
+        rows += baseline_rows
+        findings += regressions
+    return rows, findings
