@@ -162,3 +162,13 @@ def test_should_close_every_crd_object_that_lists_its_properties() -> None:
     assert closed["properties"]["a"]["additionalProperties"] is False
     assert "additionalProperties" not in closed["properties"]["free"]
     assert closed["properties"]["map"]["additionalProperties"] == {"type": "string"}
+
+
+def test_should_catch_a_typo_inside_a_passthrough_value_after_rendering(
+    render_overlay: Callable[..., Render],
+) -> None:
+    # securityContext is passed through to the pod unchecked by values.schema.json; the strict
+    # Kubernetes schema is what rejects a misspelt field inside it.
+    render = render_overlay("staging", {"securityContext": {"runAsNonroot": True}})
+    findings = validate_manifests([render.manifests.get("Deployment")], KUBE_VERSIONS[:1], "staging")
+    assert _only(findings).field == "spec.template.spec.containers[0].securityContext.runAsNonroot"
