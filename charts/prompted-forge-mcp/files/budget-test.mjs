@@ -84,11 +84,17 @@ async function main() {
     process.exit(2);
   }
 
+  // Read every threshold before the first request, so a missing one fails at once.
+  const livenessMs = positiveNumber('LIVENESS_P95_MS');
+  const readinessMs = positiveNumber('READINESS_P95_MS');
+  const metricsMs = metricsUrl ? positiveNumber('METRICS_P95_MS') : undefined;
+  const metricsMaxBytes = metricsUrl ? positiveNumber('METRICS_MAX_BYTES') : undefined;
+
   const results = [];
-  results.push(await check('/healthz', `${target}/healthz`, requests, positiveNumber('LIVENESS_P95_MS')));
-  results.push(await check('/healthz?readiness=1', `${target}/healthz?readiness=1`, requests, positiveNumber('READINESS_P95_MS')));
+  results.push(await check('/healthz', `${target}/healthz`, requests, livenessMs));
+  results.push(await check('/healthz?readiness=1', `${target}/healthz?readiness=1`, requests, readinessMs));
   if (metricsUrl) {
-    results.push(await check('/metrics', metricsUrl, requests, positiveNumber('METRICS_P95_MS'), positiveNumber('METRICS_MAX_BYTES')));
+    results.push(await check('/metrics', metricsUrl, requests, metricsMs, metricsMaxBytes));
   }
 
   const failed = results.filter((ok) => !ok).length;
