@@ -87,3 +87,13 @@ def render_env_helm3() -> Callable[[str], Render]:
 def base_render(helm: Helm) -> ManifestIndex:
     """The chart rendered with values.yaml alone (what each environment is a diff over)."""
     return render_base(helm=helm, api_versions=API_VERSIONS)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # The cluster tests' settings (tests/e2e). Declared here because pytest takes
+    # command-line options only from the top-level conftest of the test paths.
+    group = parser.getgroup("e2e", "cluster tests (tests/e2e)")
+    group.addoption("--kube-context", default=None,
+                    help="kubeconfig context for the cluster tests (else $KUBE_CONTEXT, else the current one)")
+    group.addoption("--e2e-values", action="append", default=[], metavar="FILE",
+                    help="extra values file for every cluster-test install, e.g. a reachable image (repeatable)")
