@@ -50,7 +50,21 @@ test: setup ## run the test suite
 
 .PHONY: check
 check: setup ## render every environment and check it against the budget (enforce mode)
-	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) $(CHECK_ARGS)
+	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) \
+		--baseline $(BASELINE) $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS)) $(CHECK_ARGS)
+
+# The committed baseline a check is compared with; MEASUREMENTS is a CI measurements file
+# (docker build seconds, image size bytes, ...; see policies/measurements.schema.json).
+BASELINE     := policies/baseline.json
+MEASUREMENTS ?=
+
+.PHONY: baseline
+baseline: setup ## rewrite policies/baseline.json: helm timings, rendered totals (+ CI figures: MEASUREMENTS=FILE)
+	$(PY) -m policies.baseline --output $(BASELINE) --timing-runs 5 $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS))
+
+.PHONY: bench
+bench: setup ## benchmark the check against helm's own render time for 3, 30 and 300 environments
+	$(PY) scripts/benchmark.py
 
 .PHONY: docs
 docs: setup ## regenerate docs/budget.md from policies/budget.yaml

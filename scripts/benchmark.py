@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Benchmark the check against its floor: helm's own render time for the same environments.
+
+    scripts/benchmark.py [--sizes 3,30,300] [--rounds 3]
+
+For each size N the script builds a temporary copy of the chart with N
+environment values files (copies of development, staging and production in
+turn) and a temporary budget naming them, then alternates, in the same run:
+
+- floor: `helm template` of the N environments through plain subprocesses,
+  as many at once as the engine renders (its thread pool width), nothing else.
+  Serial: the same templates one after another.
+- check: `python -m policies check` in-process (`main([...])`, helm timing
+  off, report to a file), i.e. rendering, parsing, every policy, the
+  Kubernetes schema validation and the reports.
+
+It prints the median of each, the ratio check / floor (target <= 1.5 on two
+cores) and the cost per environment (flat as N grows = linear). A benchmark,
+not a test: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from policies import CHART_DIR
+from policies.budget import BUDGET_FILE
+from policies.cli import main as check_main
+from policies.engine import API_VERSIONS
+from policies.helm import DEFAULT_KUBE_VERSION, find_helm
+from policies.render import helm_template_args, values_file_for
+
+BASES = ("development", "staging", "production")
+POOL_WIDTH = 4  # policies.engine.contexts renders min(4, N) environments at once
+
+
+def build_fixture(directory: Path, count: int) -> tuple[Path, Path, Path, list[str]]:
+    """A chart copy with `count` environments, a budget naming them, and an empty waivers file."""
+    chart = directory / "chart"
+    shutil.copytree(CHART_DIR, chart)
+    budget = yaml.safe_load(BUDGET_FILE.read_text(encoding="utf-8"))
+    bases = dict(budget["environments"])
+    names = list(BASES) if count == len(BASES) else [f"{BASES[i % 3]}-{i:03d}" for i in range(count)]
+    budget["environments"] = {}
+    for index, name in enumerate(names):
+        base = BASES[index % 3]
+        if name != base:
+            shutil.copyfile(values_file_for(base, CHART_DIR), values_file_for(name, chart))
+        budget["environments"][name] = bases[base]
+    budget_file = directory / "budget.yaml"
+    budget_file.write_text(yaml.safe_dump(budget, sort_keys=False), encoding="utf-8")
+    waivers = directory / "waivers.yaml"
+    waivers.write_text("waivers: []\n", encoding="utf-8")
+    return chart, budget_file, waivers, names
+
+
+def floor(helm_path: Path, chart: Path, names: list[str], width: int) -> float:
+    """Wall time of helm alone rendering every environment, `width` at a time."""
+    def render(name: str) -> None:
+        args = helm_template_args([values_file_for(name, chart)], DEFAULT_KUBE_VERSION, API_VERSIONS, chart)
+        subprocess.run([str(helm_path), *args], check=True, capture_output=True)
+
+    started = time.perf_counter()
+    if width == 1:
+        for name in names:
+            render(name)
+    else:
+        with ThreadPoolExecutor(max_workers=width) as pool:
+            list(pool.map(render, names))
+    return time.perf_counter() - started
+
+
+def check(chart: Path, budget: Path, waivers: Path, report: Path) -> float:
+    started = time.perf_counter()
+    code = check_main(["check", "--timing-runs", "0", "--mode", "warn", "--chart", str(chart),
+                       "--budget", str(budget), "--waivers", str(waivers), "--output", str(report)])
+    seconds = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(f"check exited {code}; see {report}")
+    return seconds
+
+
+def median_of(rounds: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(rounds))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="3,30,300", help="environment counts to measure (comma-separated)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per size (300 environments: 1)")
+    args = parser.parse_args(argv)
+    helm = find_helm()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"helm {helm.version_text}", flush=True)
+    header = ("envs", "floor s", "serial s", "check s", "check/floor", "floor ms/env", "check ms/env")
+    rows = []
+    for count in (int(s) for s in args.sizes.split(",")):
+        rounds = 1 if count >= 300 else args.rounds
+        width = min(POOL_WIDTH, count)
+        with tempfile.TemporaryDirectory(prefix="pf-bench-") as tmp:
+            chart, budget, waivers, names = build_fixture(Path(tmp), count)
+            report = Path(tmp) / "report.txt"
+            check(chart, budget, waivers, report)  # warm-up: imports, validators, page cache
+            floors, serials, checks = [], [], []
+            for _ in range(rounds):  # interleaved, so both see the same machine load
+                floors.append(floor(helm.path, chart, names, width))
+                checks.append(check(chart, budget, waivers, report))
+                serials.append(floor(helm.path, chart, names, 1))
+            f, s, c = statistics.median(floors), statistics.median(serials), statistics.median(checks)
+            rows.append((str(count), f"{f:.2f}", f"{s:.2f}", f"{c:.2f}", f"{c / f:.2f}x",
+                         f"{f / count * 1000:.0f}", f"{c / count * 1000:.0f}"))
+            print(f"  {count} environments: floor {f:.2f} s, check {c:.2f} s", file=sys.stderr, flush=True)
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    for row in rows:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
