@@ -50,8 +50,7 @@ test: setup ## run the test suite
 
 .PHONY: check
 check: setup ## render every environment and check it against the budget (enforce mode)
-	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) \
-		--baseline $(BASELINE) $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS)) $(CHECK_ARGS)
+	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) --baseline $(BASELINE) $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS)) $(CHECK_ARGS)
 
 # The committed baseline a check is compared with; MEASUREMENTS is a CI measurements file
 # (docker build seconds, image size bytes, ...; see policies/measurements.schema.json).
