@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kube import RELEASE, Cluster, ClusterError, Release, unreachable_reason
 
+from e2e.kube import RELEASE, Cluster, ClusterError, Release, unreachable_reason
 from policies.budget import load_budget
 from policies.helm import Helm, HelmError
 from policies.render import values_file_for

@@ -16,8 +16,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from kube import Poller, Release, api_proxy, created_at, ready_at, seconds_between, started_at
 
+from e2e.kube import Poller, Release, api_proxy, created_at, ready_at, seconds_between, started_at
 from policies.budget import Budget
 
 pytestmark = pytest.mark.e2e

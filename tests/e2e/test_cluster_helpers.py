@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from kube import Poller, created_at, ready_at, seconds_between, started_at, unreachable_reason
+
+from e2e.kube import Poller, created_at, ready_at, seconds_between, started_at, unreachable_reason
 
 POD = {
     "metadata": {"name": "pf-e2e-prompted-forge-mcp-abc-12345", "creationTimestamp": "2025-01-01T10:00:00Z"},
