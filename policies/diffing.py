@@ -12,6 +12,7 @@ pure reordering of such a list is reported by index.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -58,6 +59,8 @@ class Difference:
 
     def __str__(self) -> str:
         where = f"{self.resource} {self.path}" if self.path else self.resource
+        if isinstance(self.old, str) and isinstance(self.new, str) and "\n" in self.old + self.new:
+            return f"{where}: text changed (old -> new):\n" + "\n".join(_changed_lines(self.old, self.new))
         return f"{where}: {describe(self.old)} -> {describe(self.new)}"
 
 
@@ -144,6 +147,20 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
+
+
+def _changed_lines(old: str, new: str, limit: int = 12) -> list[str]:
+    """The changed lines of a multi-line string (a script, a PromQL expression), numbered."""
+    lines: list[str] = []
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        lines += [f"    - {n + 1}: {line}" for n, line in enumerate(old.splitlines()[old_start:old_end], old_start)]
+        lines += [f"    + {n + 1}: {line}" for n, line in enumerate(new.splitlines()[new_start:new_end], new_start)]
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"    ... and {len(lines) - limit} more changed lines"]
+    return lines
 
 
 def _as_index(objects: Objects) -> Mapping[str, dict[str, Any]]:

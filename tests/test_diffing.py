@@ -77,6 +77,20 @@ def test_should_name_each_key_of_a_map_that_shares_no_key_with_its_old_self() ->
     ]
 
 
+def test_should_show_only_the_changed_lines_of_a_multi_line_string() -> None:
+    script = "\n".join(f"line {n}" for n in range(1, 30))
+    old = {"kind": "ConfigMap", "metadata": {"name": "script"}, "data": {"run.mjs": script}}
+    new = {"kind": "ConfigMap", "metadata": {"name": "script"}, "data": {"run.mjs": script.replace("line 7", "seven")}}
+
+    (line,) = compare_renders([old], [new])
+
+    assert line.splitlines() == [
+        "ConfigMap/script data[\"run.mjs\"]: text changed (old -> new):",
+        "    - 7: line 7",
+        "    + 7: seven",
+    ]
+
+
 def test_should_report_whole_objects_that_appear_or_disappear() -> None:
     service = {"kind": "Service", "metadata": {"name": "web"}}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,11 +44,12 @@ def test_should_match_the_golden_render(rendered: Render) -> None:
 
 
 def test_should_fail_naming_resource_and_path_when_a_template_label_changes(
-    tmp_path: Path, chart_dir: Path, helm: Helm, render_env: Callable[[str], Render]
+    tmp_path: Path, chart_dir: Path, helm: Helm
 ) -> None:
     environment = "production"
-    write_snapshot(environment, render_env(environment).manifests, tmp_path / "snapshots")
     chart = shutil.copytree(chart_dir, tmp_path / "chart")
+    original = render_environment(environment, chart=chart, helm=helm, api_versions=API_VERSIONS)
+    write_snapshot(environment, original.manifests, tmp_path / "snapshots")
     template = chart / "templates" / "service.yaml"
     labels = '{{- include "prompted-forge-mcp.labels" . | nindent 4 }}'
     template.write_text(template.read_text().replace(labels, labels + "\n    tier: edge", 1))
