@@ -12,6 +12,7 @@ from pathlib import Path
 from policies import CHART_DIR, REPO_ROOT
 from policies.budget import Budget
 from policies.context import CheckContext
+from policies.errors import InputError
 from policies.findings import Finding, Severity
 from policies.helm import DEFAULT_KUBE_VERSION, Helm
 from policies.kubeschema import chart_kube_versions, validate_manifests
@@ -21,7 +22,6 @@ from policies.pipeline import performance_checks
 from policies.render import Render, render_environment
 from policies.rules import resources, run_all
 from policies.waivers import Waiver, apply_waivers
-from policies.yamlsource import load_yaml_file
 
 # Renders with this API so optional objects (the ServiceMonitor) are checked too.
 API_VERSIONS = ("monitoring.coreos.com/v1",)
@@ -81,11 +81,22 @@ def effective_mode(request: CheckRequest) -> str:
     return request.mode or request.budget.mode
 
 
+def read_manifests_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("manifests file not found", file=path) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read manifests file: {exc.__class__.__name__}", file=path) from None
+    if not text.strip():
+        raise InputError("manifests file is empty; expected rendered Kubernetes documents", file=path)
+    return text
+
+
 def contexts(request: CheckRequest) -> list[tuple[CheckContext, Render | None]]:
     """One context per environment: rendered in parallel (helm is a subprocess), or read from a file."""
     if request.manifests_file:
-        load_yaml_file(request.manifests_file, require_mapping=False)  # missing/malformed -> InputError
-        text = request.manifests_file.read_text(encoding="utf-8")
+        text = read_manifests_file(request.manifests_file)
         index = ManifestIndex(parse_manifests(text, origin=request.manifests_file))
         return [(CheckContext(env, request.budget, index), None) for env in request.environments]
     for env in request.environments:
