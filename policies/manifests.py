@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -126,4 +127,5 @@ class ManifestIndex:
         return [m for m in self._all if m.pod_spec() is not None and (include_hooks or not m.is_hook)]
 
     def docs(self) -> list[dict[str, Any]]:
-        return [m.doc for m in self._all]
+        """Copies of the documents: renders are cached and shared, so callers may edit these freely."""
+        return [copy.deepcopy(m.doc) for m in self._all]

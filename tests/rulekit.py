@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,7 +15,7 @@ Check = Callable[[CheckContext], Iterable[Finding]]
 
 
 def editable_docs(render: Render) -> list[dict[str, Any]]:
-    return copy.deepcopy(render.manifests.docs())
+    return render.manifests.docs()
 
 
 def find_doc(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
