@@ -276,6 +276,14 @@ def test_should_flag_exactly_the_production_resources_above_budget(
                  id="memory-number-beyond-float-precision"),
     pytest.param({"resources": {"limits": {"cpu": "1" * 30}}}, "resources.limits.cpu",
                  id="cpu-with-thirty-digits"),
+    # Helm prints integers >= 10^6 as 1e+06: invalid for integer fields and for Prometheus durations.
+    pytest.param({"monitoring": {"prometheusRule": {"readinessSeconds": 25061794596964}}},
+                 "monitoring.prometheusRule.readinessSeconds", id="alert-seconds-printed-as-exponent"),
+    pytest.param({"terminationGracePeriodSeconds": 7077747081940}, "terminationGracePeriodSeconds",
+                 id="grace-period-printed-as-exponent"),
+    pytest.param({"replicaCount": 1000000}, "replicaCount", id="replicas-printed-as-exponent"),
+    pytest.param({"probes": {"startup": {"periodSeconds": 169553936}}}, "probes.startup.periodSeconds",
+                 id="probe-period-printed-as-exponent"),
 ])
 def test_regression_should_reject_in_the_schema(tmp_path: Path, overlay: dict[str, Any], key: str) -> None:
     path = tmp_path / "overlay.yaml"
@@ -283,6 +291,19 @@ def test_regression_should_reject_in_the_schema(tmp_path: Path, overlay: dict[st
     with pytest.raises(InputError) as caught:
         check_values_schema(load_values_layers("development", (path,)))
     assert caught.value.key == key
+
+
+def test_regression_should_print_the_largest_accepted_integers_as_integers(
+        render_values: Callable[[str, dict[str, Any]], Render]) -> None:
+    largest = {"replicaCount": 1000, "terminationGracePeriodSeconds": 86400, "preStopSleepSeconds": 3600,
+               "rollout": {"maxSurge": 1000, "minReadySeconds": 3600, "revisionHistoryLimit": 100},
+               "probes": {"liveness": {"initialDelaySeconds": 3600, "periodSeconds": 3600,
+                                       "timeoutSeconds": 3600, "failureThreshold": 1000}},
+               "budgetTest": {"requests": 10000, "metricsMaxBytes": 999999},
+               "monitoring": {"prometheusRule": {"readinessSeconds": 86400}}}
+    render = render_values("staging", largest)
+    assert "e+0" not in render.text
+    assert validate_manifests(render.manifests, KUBE_VERSIONS, "staging") == []
 
 
 @pytest.mark.parametrize("duration", ["0", "30s", "1m30s", "1h2m3s4ms"])
