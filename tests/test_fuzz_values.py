@@ -321,3 +321,11 @@ def test_regression_should_render_a_zero_alert_duration_as_a_string(
     rules = render.manifests.get("PrometheusRule").doc["spec"]["groups"][0]["rules"]
     assert {rule["for"] for rule in rules if rule.get("alert") and "for" in rule} >= {"0"}
     assert validate_manifests(render.manifests, KUBE_VERSIONS, "production") == []
+
+
+@pytest.mark.parametrize("tag", ["_1.0.0-", "a" * 62 + "." + "b" * 65, "1.0.0"])
+def test_regression_should_derive_a_valid_version_label_from_any_accepted_tag(
+        render_values: Callable[[str, dict[str, Any]], Render], tag: str) -> None:
+    render = render_values("staging", {"image": {"tag": tag}})
+    assert api_server_problems(render) == []
+    assert render.manifests.get("Deployment").doc["spec"]["template"]["spec"]["containers"][0]["image"].endswith(tag)

@@ -34,7 +34,9 @@ Common labels.
 {{- define "prompted-forge-mcp.labels" -}}
 helm.sh/chart: {{ include "prompted-forge-mcp.chart" . }}
 {{ include "prompted-forge-mcp.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+{{- /* An image tag may be 128 characters and start with `_`; a label value may not. */}}
+{{- $version := .Values.image.tag | default .Chart.AppVersion | trunc 63 }}
+app.kubernetes.io/version: {{ regexReplaceAll "^[^A-Za-z0-9]+|[^A-Za-z0-9]+$" $version "" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: {{ include "prompted-forge-mcp.name" . }}
 {{- end }}
