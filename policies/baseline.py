@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m policies.baseline`: render, time and (optionally) read CI figures, then write the baseline."""
     # Imported here: the engine runs the comparison above, so importing it at the top would be circular.
     from policies.budget import BUDGET_FILE, load_budget
-    from policies.engine import API_VERSIONS, CheckRequest, contexts
+    from policies.engine import API_VERSIONS, CheckRequest, evaluate
     from policies.helm import DEFAULT_KUBE_VERSION, find_helm
     from policies.pipeline import load_measurements
     from policies.timing import default_runs, measure_helm
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         helm = find_helm()
         runs = default_runs() if args.timing_runs is None else args.timing_runs
         request = CheckRequest(environments=budget.environments, budget=budget, helm=helm)
-        rendered = {ctx.environment: rendered_totals(ctx.manifests) for ctx, _ in contexts(request)}
+        rendered = {r.ctx.environment: rendered_totals(r.ctx.manifests) for r in evaluate(request)}
         timed = measure_helm(helm, budget, budget.environments, runs, api_versions=API_VERSIONS) if runs else None
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ from pathlib import Path
 from policies import CHART_DIR, REPO_ROOT
 from policies.budget import Budget
 from policies.context import CheckContext
+from policies.drift import check_drift, load_allowed, render_base
 from policies.errors import InputError
 from policies.findings import Finding, Severity
 from policies.helm import DEFAULT_KUBE_VERSION, Helm
@@ -93,44 +94,66 @@ def read_manifests_file(path: Path) -> str:
     return text
 
 
-def contexts(request: CheckRequest) -> list[tuple[CheckContext, Render | None]]:
-    """One context per environment: rendered in parallel (helm is a subprocess), or read from a file."""
+def check_environment(ctx: CheckContext, request: CheckRequest, render: Render | None = None,
+                      base: ManifestIndex | None = None) -> list[Finding]:
+    """Every per-environment check: the budget policies, strict Kubernetes schemas, the drift guard."""
+    findings = list(run_all(ctx))
+    findings.extend(validate_manifests(ctx.manifests, chart_kube_versions(request.chart), ctx.environment))
+    if render is not None and base is not None:
+        findings.extend(check_drift(ctx.environment, render, base, load_allowed()))
+    return [locate(f, ctx, request.chart) for f in findings]
+
+
+@dataclass(frozen=True)
+class EnvironmentResult:
+    ctx: CheckContext
+    render: Render | None
+    findings: list[Finding]
+
+
+def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
+    """Render (or read) and check each environment.
+
+    Each environment is rendered and then checked in its own worker, so one
+    environment's Python checks overlap the next one's helm subprocess.
+    """
     if request.manifests_file:
         text = read_manifests_file(request.manifests_file)
         index = ManifestIndex(parse_manifests(text, origin=request.manifests_file))
-        return [(CheckContext(env, request.budget, index), None) for env in request.environments]
+        contexts = [CheckContext(env, request.budget, index) for env in request.environments]
+        return [EnvironmentResult(ctx, None, check_environment(ctx, request)) for ctx in contexts]
     for env in request.environments:
         request.budget.environment(env)  # unknown environment -> InputError before any render
 
-    def render(env: str) -> Render:
-        return render_environment(env, extra_values=request.extra_values, kube_version=request.kube_version,
-                                  api_versions=API_VERSIONS, helm=request.helm, chart=request.chart)
+    with ThreadPoolExecutor(max_workers=min(4, len(request.environments) + 1)) as pool:
+        base = pool.submit(render_base, kube_version=request.kube_version, api_versions=API_VERSIONS,
+                           helm=request.helm, chart=request.chart)
 
-    with ThreadPoolExecutor(max_workers=min(4, len(request.environments)) or 1) as pool:
-        renders = list(pool.map(render, request.environments))
-    return [(CheckContext(r.environment, request.budget, r.manifests, r.layers), r) for r in renders]
+        def work(env: str) -> EnvironmentResult:
+            render = render_environment(env, extra_values=request.extra_values, kube_version=request.kube_version,
+                                        api_versions=API_VERSIONS, helm=request.helm, chart=request.chart)
+            ctx = CheckContext(env, request.budget, render.manifests, render.layers)
+            return EnvironmentResult(ctx, render, check_environment(ctx, request, render, base.result()))
+
+        return list(pool.map(work, request.environments))
 
 
-def run_check(request: CheckRequest, extra_checks: tuple = ()) -> Outcome:
-    """Run every policy over every requested environment and return the judged outcome."""
+def run_check(request: CheckRequest) -> Outcome:
+    """Run every check over every requested environment and return the judged outcome."""
     outcome = Outcome(mode=effective_mode(request), phase=request.budget.phase,
                       environments=list(request.environments))
     findings: list[Finding] = []
     started = time.perf_counter()
-    rendered = contexts(request)
+    results = evaluate(request)
     render_seconds = time.perf_counter() - started
-    for ctx, render in rendered:
-        env_findings = list(run_all(ctx))
-        env_findings.extend(validate_manifests(ctx.manifests, chart_kube_versions(request.chart), ctx.environment))
-        for extra in extra_checks:
-            env_findings.extend(extra(ctx, render))
-        findings.extend(locate(f, ctx, request.chart) for f in env_findings)
-        outcome.usage.extend(resources.usage(ctx))
-        if render is not None:
+    for result in results:
+        findings.extend(result.findings)
+        outcome.usage.extend(resources.usage(result.ctx))
+        if result.render is not None:
             outcome.measurements.append(Measurement(
-                name="render", unit="s", value=round(render.seconds, 3), limit=None, status="ok",
-                environment=ctx.environment))
-    perf_rows, perf_findings = performance_checks(request, [ctx for ctx, _ in rendered], render_seconds,
+                name="render", unit="s", value=round(result.render.seconds, 3), limit=None, status="ok",
+                environment=result.ctx.environment))
+    perf_rows, perf_findings = performance_checks(request, [r.ctx for r in results], render_seconds,
                                                   API_VERSIONS)
     outcome.measurements.extend(perf_rows)
     findings.extend(perf_findings)

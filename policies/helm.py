@@ -11,6 +11,7 @@ import dataclasses
 import os
 import re
 import shlex
+import shutil
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -27,6 +28,10 @@ DEFAULT_TIMEOUT_SECONDS = 120.0
 # Render for a fixed cluster version: Helm 4 defaults to 1.35 and Helm 3 to
 # 1.32, and .Capabilities must not depend on which helm ran.
 DEFAULT_KUBE_VERSION = "1.31.0"
+# helm's cache/config/data folders stay inside the git-ignored tools folder, not the user's home.
+HELM_HOME = REPO_ROOT / ".tools" / "helm-home"
+TIMEOUT_BINARY = shutil.which("timeout")
+TIMED_OUT = {124, 137}  # coreutils timeout: limit reached; killed after --kill-after
 
 
 class HelmError(InputError):
@@ -57,17 +62,23 @@ class Helm:
     def run(self, *args: str, timeout: float | None = None, cwd: Path | None = None) -> HelmResult:
         timeout = timeout or self.timeout
         command = shlex.join([str(self.path), *args])
+        env = {**os.environ, **{f"HELM_{kind.upper()}_HOME": str(HELM_HOME / kind) for kind in ("cache", "config",
+                                                                                                "data")}}
+        if TIMEOUT_BINARY:
+            # coreutils `timeout` enforces the limit: sh's own _timeout watches from a thread that
+            # wakes every 0.1 s, which would add up to 0.1 s to every (timed) helm call.
+            helm = sh.Command(TIMEOUT_BINARY).bake("--kill-after=5", f"{timeout:g}", str(self.path))
+            limit: dict[str, float] = {}
+        else:
+            helm, limit = sh.Command(str(self.path)), {"_timeout": timeout}
         started = time.perf_counter()
         try:
-            proc = sh.Command(str(self.path))(
-                *args, _timeout=timeout, _cwd=str(cwd or REPO_ROOT), _return_cmd=True,
-                _env={**os.environ, "HELM_CACHE_HOME": str(REPO_ROOT / ".tools" / "helm-home" / "cache"),
-                      "HELM_CONFIG_HOME": str(REPO_ROOT / ".tools" / "helm-home" / "config"),
-                      "HELM_DATA_HOME": str(REPO_ROOT / ".tools" / "helm-home" / "data")},
-            )
+            proc = helm(*args, _cwd=str(cwd or REPO_ROOT), _env=env, _return_cmd=True, **limit)
         except sh.TimeoutException:
             raise HelmError(f"helm did not finish within {timeout:g} s: {command}") from None
         except sh.ErrorReturnCode as exc:
+            if TIMEOUT_BINARY and exc.exit_code in TIMED_OUT:
+                raise HelmError(f"helm did not finish within {timeout:g} s: {command}") from None
             stderr = exc.stderr.decode("utf-8", "replace").strip()
             raise HelmError(f"helm failed (exit {exc.exit_code}): {command}\n{stderr}") from None
         seconds = time.perf_counter() - started

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from policies.errors import InputError
+from policies.yamlsource import Loader
 
 _SOURCE = re.compile(r"^# Source: (?P<source>.+?)\s*$", re.MULTILINE)
 _SEPARATOR = re.compile(r"^---\s*$", re.MULTILINE)
@@ -75,7 +76,7 @@ def parse_manifests(text: str, origin: str | Path = "<rendered>") -> list[Manife
     for chunk in _SEPARATOR.split(text):
         match = _SOURCE.search(chunk)
         try:
-            doc = yaml.safe_load(chunk)
+            doc = yaml.load(chunk, Loader=Loader)
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             raise InputError(

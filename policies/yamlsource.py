@@ -16,6 +16,8 @@ import yaml
 from policies.errors import InputError
 
 KeyPath = tuple[str | int, ...]
+# libyaml's loader is about 8x faster and keeps the same marks; fall back where it is not compiled in.
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,8 @@ def _walk(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int]) -> None:
 
 def parse_yaml_text(text: str, path: Path) -> SourcedYaml:
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=Loader)
+        data = Loader(text).construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

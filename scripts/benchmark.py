@@ -55,7 +55,7 @@ from policies.render import (
 from policies.rules import run_all
 
 BASES = ("development", "staging", "production")
-POOL_WIDTH = 4  # policies.engine.contexts renders min(4, N) environments at once
+POOL_WIDTH = 4  # policies.engine.evaluate renders min(4, N) environments at once
 
 
 def build_fixture(directory: Path, count: int) -> tuple[Path, Path, Path, list[str]]:
