@@ -94,9 +94,26 @@ def overlay_schema() -> dict[str, Any]:
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
+class _ValuesDumper(yaml.SafeDumper):
+    """Quotes every string that is not a plain word: PyYAML (YAML 1.1) writes `tag: 057495` bare, and
+    Helm's parser reads that back as a number."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = None if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_ValuesDumper.add_representer(str, _represent_str)
+
+
+def dump_values(overlay: dict[str, Any]) -> str:
+    return yaml.dump(overlay, Dumper=_ValuesDumper, sort_keys=True, default_flow_style=False)
+
+
 def values_file(environment: str, overlay: dict[str, Any]) -> str:
     header = f"# Overlay on values-{environment}.yaml (helm template ... --values this-file)\n"
-    return header + yaml.safe_dump(overlay, sort_keys=True, default_flow_style=False)
+    return header + dump_values(overlay)
 
 
 def merged_values(environment: str, overlay: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +183,7 @@ def render_values(helm: Helm) -> Iterator[Callable[[str, dict[str, Any]], Render
         path = Path(directory) / "overlay.yaml"
 
         def render(environment: str, overlay: dict[str, Any]) -> Render:
-            path.write_text(yaml.safe_dump(overlay), encoding="utf-8")
+            path.write_text(dump_values(overlay), encoding="utf-8")
             return render_environment(environment, extra_values=(path,), helm=helm, api_versions=API_VERSIONS)
 
         yield render
@@ -321,6 +338,16 @@ def test_regression_should_render_a_zero_alert_duration_as_a_string(
     rules = render.manifests.get("PrometheusRule").doc["spec"]["groups"][0]["rules"]
     assert {rule["for"] for rule in rules if rule.get("alert") and "for" in rule} >= {"0"}
     assert validate_manifests(render.manifests, KUBE_VERSIONS, "production") == []
+
+
+def test_regression_should_write_overlays_helm_reads_back_identically(
+        render_values: Callable[[str, dict[str, Any]], Render]) -> None:
+    # Found by the fuzzer: a digit-only tag written bare reached helm as a number.
+    overlay = {"image": {"tag": "057495"}, "resources": {"limits": {"memory": 1e15}}}
+    assert yaml.safe_load(dump_values(overlay)) == overlay
+    render = render_values("staging", overlay)
+    assert render.manifests.get("Deployment").doc["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
+        ":057495")
 
 
 @pytest.mark.parametrize("tag", ["_1.0.0-", "a" * 62 + "." + "b" * 65, "1.0.0"])
