@@ -91,6 +91,8 @@ def diff_documents(old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str
 
 def diff_object(resource: str, old: Any, new: Any) -> list[Difference]:
     """The field-level differences of one object (list items matched by name where they have one)."""
+    if old == new:  # most objects are unchanged; plain equality is far cheaper than deepdiff
+        return []
     differences = _deepdiff(resource, _keyed(old), _keyed(new))
     if not differences and old != new:
         # Same named items in another order: only the positional view shows it.

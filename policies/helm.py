@@ -73,7 +73,8 @@ class Helm:
             helm, limit = sh.Command(str(self.path)), {"_timeout": timeout}
         started = time.perf_counter()
         try:
-            proc = helm(*args, _cwd=str(cwd or REPO_ROOT), _env=env, _return_cmd=True, **limit)
+            # Pipes, not sh's default pseudo-terminal: helm's output is data, not a screen.
+            proc = helm(*args, _cwd=str(cwd or REPO_ROOT), _env=env, _return_cmd=True, _tty_out=False, **limit)
         except sh.TimeoutException:
             raise HelmError(f"helm did not finish within {timeout:g} s: {command}") from None
         except sh.ErrorReturnCode as exc:

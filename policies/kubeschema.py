@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,28 @@ def _unknown_kind(manifest: Manifest, environment: str, versions: Sequence[str])
     )
 
 
+# (field, actual, message) -> (expected, versions that reject it); and the versions with no schema.
+Problems = tuple[dict[tuple[str, str, str], tuple[str, list[str]]], list[str]]
+
+
+@lru_cache(maxsize=4096)
+def _document_problems(kind: str, api_version: str, document: str, kube_versions: tuple[str, ...]) -> Problems:
+    """Validate one serialized document; cached, since most objects repeat across environments."""
+    doc = json.loads(document)
+    problems: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
+    missing: list[str] = []
+    for version in kube_versions:
+        validator = validator_for(kind, api_version, version) if api_version else None
+        if validator is None:
+            missing.append(version)
+            continue
+        for error in validator.iter_errors(doc):
+            field, expected, actual, message = _describe(error)
+            rejecting = problems.get((field, actual, message), ("", []))[1]
+            problems[(field, actual, message)] = (expected, [*rejecting, version])
+    return problems, missing
+
+
 def validate_manifests(
     manifests: Iterable[Manifest], kube_versions: Sequence[str], environment: str
 ) -> list[Finding]:
@@ -216,18 +238,8 @@ def validate_manifests(
     findings: list[Finding] = []
     for manifest in manifests:
         api_version = str(manifest.doc.get("apiVersion") or "")
-        # (field, actual, message) -> (expected in the newest version, versions that reject it)
-        problems: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
-        missing: list[str] = []
-        for version in kube_versions:
-            validator = validator_for(manifest.kind, api_version, version) if api_version else None
-            if validator is None:
-                missing.append(version)
-                continue
-            for error in validator.iter_errors(manifest.doc):
-                field, expected, actual, message = _describe(error)
-                rejecting = problems.get((field, actual, message), ("", []))[1]
-                problems[(field, actual, message)] = (expected, [*rejecting, version])
+        document = json.dumps(manifest.doc, sort_keys=True, default=str)
+        problems, missing = _document_problems(manifest.kind, api_version, document, tuple(kube_versions))
         if missing:
             findings.append(_unknown_kind(manifest, environment, missing))
         for (field, actual, message), (expected, versions) in problems.items():

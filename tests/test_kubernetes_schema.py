@@ -141,12 +141,24 @@ def test_should_reject_a_kubernetes_version_without_bundled_schemas() -> None:
 
 def test_should_build_each_validator_once(render_env: RenderEnv) -> None:
     render = render_env("production")
+    kubeschema._document_problems.cache_clear()
     validate_manifests(render.manifests, KUBE_VERSIONS, "production")
     before = kubeschema.validator_for.cache_info()
+    kubeschema._document_problems.cache_clear()
     validate_manifests(render.manifests, KUBE_VERSIONS, "production")
     after = kubeschema.validator_for.cache_info()
     assert after.misses == before.misses
     assert after.hits - before.hits == len(render.manifests) * len(KUBE_VERSIONS)
+
+
+def test_should_validate_a_repeated_document_once(render_env: RenderEnv) -> None:
+    """Objects that are the same in every environment are validated once per run, not once per environment."""
+    render = render_env("staging")
+    kubeschema._document_problems.cache_clear()
+    validate_manifests(render.manifests, KUBE_VERSIONS, "staging")
+    validate_manifests(render.manifests, KUBE_VERSIONS, "staging")
+    info = kubeschema._document_problems.cache_info()
+    assert info.misses == len(render.manifests) and info.hits == len(render.manifests)
 
 
 def test_should_close_every_crd_object_that_lists_its_properties() -> None:
