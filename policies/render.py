@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from policies import CHART_DIR
-from policies.errors import InputError
 from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.validation import schema_errors
-from policies.yamlsource import KeyPath, SourcedYaml, dotted, load_yaml_file
+from policies.yamlsource import KeyPath, SourcedYaml, load_yaml_file
 
 RELEASE_NAME = "prompted-forge-mcp"
 NAMESPACE = "prompted-forge-mcp"
@@ -97,8 +96,11 @@ def helm_template_args(
     kube_version: str = DEFAULT_KUBE_VERSION,
     api_versions: tuple[str, ...] = (),
     chart: Path = CHART_DIR,
+    *,
+    release: str = RELEASE_NAME,
+    namespace: str = NAMESPACE,
 ) -> list[str]:
-    args = ["template", RELEASE_NAME, str(chart), "--namespace", NAMESPACE, "--kube-version", kube_version]
+    args = ["template", release, str(chart), "--namespace", namespace, "--kube-version", kube_version]
     for path in values_files:
         args += ["--values", str(path)]
     for api in api_versions:
@@ -128,9 +130,3 @@ def render_environment(
     return Render(environment, manifests, layers, result.seconds, result.command, helm.version_text,
                   kube_version, result.stdout)
 
-
-def key_text(key_path: KeyPath) -> str:
-    return dotted(key_path)
-
-
-__all__ = ["InputError", "Render", "ValuesLayers", "render_environment", "load_values_layers", "values_file_for"]

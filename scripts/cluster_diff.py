@@ -76,12 +76,9 @@ def rendered_manifests(
                          file=values_file_for(environment, chart))
     layers = load_values_layers(environment, chart=chart)
     check_values_schema(layers, chart)
-    args = helm_template_args([values_file_for(environment, chart)], kube_version, api_versions, chart)
-    # helm_template_args renders the harness's fixed release and namespace;
-    # the diff must use the installed release's own.
-    assert args[:2] == ["template", RELEASE_NAME], args
-    args[1] = release
-    args[args.index("--namespace") + 1] = namespace
+    # The diff must use the installed release's own name and namespace.
+    args = helm_template_args([values_file_for(environment, chart)], kube_version, api_versions, chart,
+                              release=release, namespace=namespace)
     text = helm.run(*args).stdout
     return parse_manifests(text, origin=f"helm template ({environment})")
 
