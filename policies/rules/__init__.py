@@ -20,10 +20,11 @@ Check = Callable[[CheckContext], Iterable[Finding]]
 
 def rule_summaries() -> dict[str, str]:
     """Every rule id the engine can emit, with its summary."""
-    from policies import kubeschema, waivers  # stages outside the policy families
+    # Stages outside the policy families (imported here: they import the engine's pieces).
+    from policies import baseline, drift, kubeschema, pipeline, timing, waivers
 
     summaries: dict[str, str] = {}
-    for family in (*FAMILIES, kubeschema, waivers):
+    for family in (*FAMILIES, kubeschema, drift, timing, pipeline, baseline, waivers):
         summaries.update(family.RULES)
     return summaries
 
