@@ -71,8 +71,9 @@ bench: setup ## benchmark the check against helm's own render time for 3, 30 and
 	$(PY) scripts/benchmark.py
 
 .PHONY: docs
-docs: setup ## regenerate docs/budget.md from policies/budget.yaml
+docs: setup ## regenerate docs/budget.md and the chart README's values table
 	$(PY) -m policies.budgetdoc
+	$(PY) -m policies.valuesdoc
 
 # The golden-render test itself rewrites the files, so they are rendered exactly
 # as `make test` renders them (same fixtures, helm, kube and API versions).
