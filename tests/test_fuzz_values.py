@@ -95,12 +95,12 @@ def overlay_schema() -> dict[str, Any]:
 
 
 class _ValuesDumper(yaml.SafeDumper):
-    """Quotes every string that is not a plain word: PyYAML (YAML 1.1) writes `tag: 057495` bare, and
-    Helm's parser reads that back as a number."""
+    """Quotes every string but plain words: PyYAML writes `tag: 057495` and `tag: Y` bare, and Helm's
+    parser reads those back as a number and a boolean (single letters y/n are booleans there)."""
 
 
 def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    style = None if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text) else '"'
+    style = None if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]+", text) else '"'
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
@@ -343,7 +343,8 @@ def test_regression_should_render_a_zero_alert_duration_as_a_string(
 def test_regression_should_write_overlays_helm_reads_back_identically(
         render_values: Callable[[str, dict[str, Any]], Render]) -> None:
     # Found by the fuzzer: a digit-only tag written bare reached helm as a number.
-    overlay = {"image": {"tag": "057495"}, "resources": {"limits": {"memory": 1e15}}}
+    overlay = {"image": {"tag": "057495"}, "budgetTest": {"image": {"tag": "Y"}},
+               "resources": {"limits": {"memory": 1e15}}}
     assert yaml.safe_load(dump_values(overlay)) == overlay
     render = render_values("staging", overlay)
     assert render.manifests.get("Deployment").doc["spec"]["template"]["spec"]["containers"][0]["image"].endswith(
