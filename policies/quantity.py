@@ -86,10 +86,12 @@ def format_cpu(cores: Decimal) -> str:
 
 
 def format_memory(amount: Decimal) -> str:
-    for suffix in ("Ti", "Gi", "Mi", "Ki"):
+    numerator, denominator = amount.as_integer_ratio()
+    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
         factor = BINARY[suffix]
-        if amount >= factor and amount % factor == 0:
-            return f"{amount // factor}{suffix}"
+        # Exact integer arithmetic: Decimal's % fails on amounts beyond its 28-digit precision.
+        if denominator == 1 and numerator >= factor and numerator % factor == 0:
+            return f"{numerator // factor}{suffix}"
     return f"{amount.normalize():f}"
 
 
