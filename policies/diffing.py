@@ -180,7 +180,29 @@ def _keyed(value: Any) -> Any:
     return value
 
 
+def _without_equal_keys(old: Any, new: Any) -> tuple[Any, Any]:
+    """Drop map keys whose values are equal on both sides, at every depth.
+
+    deepdiff would walk (and copy its bookkeeping through) every unchanged
+    subtree; the differences and their paths are the same without them.
+    """
+    if isinstance(old, dict) and isinstance(new, dict) and type(old) is type(new):
+        kept_old, kept_new = type(old)(), type(new)()
+        for key in old.keys() | new.keys():
+            if key in old and key in new:
+                if old[key] == new[key]:
+                    continue
+                kept_old[key], kept_new[key] = _without_equal_keys(old[key], new[key])
+            elif key in old:
+                kept_old[key] = old[key]
+            else:
+                kept_new[key] = new[key]
+        return kept_old, kept_new
+    return old, new
+
+
 def _deepdiff(resource: str, old: Any, new: Any) -> list[Difference]:
+    old, new = _without_equal_keys(old, new)
     # threshold_to_diff_deeper=0: always name the changed keys, even when a map
     # shares no key with its old self (deepdiff otherwise reports the whole map).
     tree = DeepDiff(old, new, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
