@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,3 +21,16 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def sync_generated(path: Path, fresh: str, check: bool, label: str) -> int:
+    """Write a generated document, or with `check` report (exit 1) when the committed one differs."""
+    if check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != fresh:
+            print(f"{label} is stale; run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    write_text_atomic(path, fresh)
+    print(f"wrote {label}")
+    return 0

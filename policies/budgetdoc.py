@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from policies import REPO_ROOT
-from policies.atomic import write_text_atomic
+from policies.atomic import sync_generated
 from policies.budget import Budget, load_budget
 from policies.rules import rule_summaries
 
@@ -66,16 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when the committed document is stale")
     args = parser.parse_args(argv)
-    text = generate(load_budget())
-    if args.check:
-        current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
-        if current != text:
-            print(f"{DOC_PATH.relative_to(REPO_ROOT)} is stale; run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    write_text_atomic(DOC_PATH, text)
-    print(f"wrote {DOC_PATH.relative_to(REPO_ROOT)}")
-    return 0
+    return sync_generated(DOC_PATH, generate(load_budget()), args.check, str(DOC_PATH.relative_to(REPO_ROOT)))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from policies.pipeline import performance_checks
 from policies.render import Render, render_environment
 from policies.rules import resources, run_all
 from policies.waivers import Waiver, apply_waivers
+from policies.yamlsource import read_input_text
 
 # Renders with this API so optional objects (the ServiceMonitor) are checked too.
 API_VERSIONS = ("monitoring.coreos.com/v1",)
@@ -83,12 +84,7 @@ def effective_mode(request: CheckRequest) -> str:
 
 
 def read_manifests_file(path: Path) -> str:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("manifests file not found", file=path) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read manifests file: {exc.__class__.__name__}", file=path) from None
+    text = read_input_text(path, "manifests file")
     if not text.strip():
         raise InputError("manifests file is empty; expected rendered Kubernetes documents", file=path)
     return text

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from policies import CHART_DIR, REPO_ROOT
-from policies.atomic import write_text_atomic
+from policies.atomic import sync_generated
 from policies.yamlsource import KeyPath, SourcedYaml, dotted, load_yaml_file
 
 README = CHART_DIR / "README.md"
@@ -102,16 +102,8 @@ def main(argv: list[str] | None = None, chart: Path = CHART_DIR) -> int:
     args = parser.parse_args(argv)
     readme = chart / "README.md"
     values = load_yaml_file(chart / "values.yaml")
-    current = readme.read_text(encoding="utf-8")
-    fresh = render_readme(current, values)
-    if args.check:
-        if current != fresh:
-            print(f"{readme.relative_to(REPO_ROOT)} is stale; run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    write_text_atomic(readme, fresh)
-    print(f"wrote {readme.relative_to(REPO_ROOT)}")
-    return 0
+    fresh = render_readme(readme.read_text(encoding="utf-8"), values)
+    return sync_generated(readme, fresh, args.check, str(readme.relative_to(REPO_ROOT)))
 
 
 if __name__ == "__main__":

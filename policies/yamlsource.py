@@ -74,16 +74,20 @@ def parse_yaml_text(text: str, path: Path) -> SourcedYaml:
     return SourcedYaml(path=path, data=data, lines=lines)
 
 
+def read_input_text(path: Path, what: str = "file") -> str:
+    """The text of an input file; missing or unreadable is an InputError naming it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", file=path) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {what}: {exc.__class__.__name__}", file=path) from None
+
+
 def load_yaml_file(path: str | Path, *, require_mapping: bool = True) -> SourcedYaml:
     """Load one YAML file; a missing, empty or non-mapping file is an InputError."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", file=path) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read file: {exc.__class__.__name__}", file=path) from None
-    sourced = parse_yaml_text(text, path)
+    sourced = parse_yaml_text(read_input_text(path), path)
     if require_mapping:
         if sourced.data is None:
             raise InputError("file is empty; expected a YAML mapping of keys", file=path)
