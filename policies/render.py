@@ -66,13 +66,9 @@ def check_values_schema(layers: ValuesLayers, chart: Path = CHART_DIR) -> None:
     """Validate the merged values against the chart's schema, naming the file and line to fix."""
     schema = chart / "values.schema.json"
     merged = SourcedYaml(path=chart / "values.yaml", data=layers.merged)
-    for error in schema_errors(schema, merged):
-        key_path = tuple(error.key.replace("[", ".").replace("]", "").split(".")) if error.key else ()
-        key_path = tuple(int(p) if p.isdigit() else p for p in key_path)
-        located = layers.locate(key_path)
-        if located:
-            error.file, error.line = located
-        raise error
+    errors = schema_errors(schema, merged, locate=layers.locate)
+    if errors:
+        raise errors[0]
 
 
 @dataclass(frozen=True)

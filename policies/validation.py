@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import jsonschema
 
 from policies.errors import InputError
-from policies.yamlsource import SourcedYaml, dotted
+from policies.yamlsource import KeyPath, SourcedYaml, dotted
 
 
 @cache
@@ -35,8 +36,15 @@ def describe(error: jsonschema.ValidationError) -> str:
     return f"{error.message}" + (f" (expected: {expected})" if expected else "")
 
 
-def schema_errors(schema_path: Path, sourced: SourcedYaml) -> list[InputError]:
-    """Every schema violation of a sourced document, each located by line and key."""
+Locator = Callable[[KeyPath], tuple[str, int | None] | None]
+
+
+def schema_errors(schema_path: Path, sourced: SourcedYaml, locate: Locator | None = None) -> list[InputError]:
+    """Every schema violation of a sourced document, each located by file, line and key.
+
+    `locate` maps a key path to the (file, line) that wrote it, for documents
+    merged from several files; by default the document's own file and lines.
+    """
     errors: list[InputError] = []
     data: Any = sourced.data if sourced.data is not None else {}
     for error in sorted(validator_for(schema_path).iter_errors(data), key=lambda e: list(map(str, e.path))):
@@ -46,9 +54,8 @@ def schema_errors(schema_path: Path, sourced: SourcedYaml) -> list[InputError]:
             extra = [k for k in error.instance if k not in allowed]
             if extra:
                 key_path = (*key_path, extra[0])
-        errors.append(
-            InputError(describe(error), file=sourced.path, line=sourced.line_of(key_path), key=dotted(key_path) or None)
-        )
+        file, line = (locate(key_path) if locate else None) or (str(sourced.path), sourced.line_of(key_path))
+        errors.append(InputError(describe(error), file=file, line=line, key=dotted(key_path) or None))
     return errors
 
 

@@ -111,7 +111,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
         switch = rollout["trafficSwitchSeconds"]
         sleep = pre_stop_sleep(container)
-        grace = int((workload.pod_spec() or {}).get("terminationGracePeriodSeconds", 30))
+        grace = int((workload.pod_spec() or {}).get("terminationGracePeriodSeconds", 30))  # Kubernetes default
         if sleep < switch:
             yield failure("timing.traffic-switch",
                           f"the pod stops {sleep:g}s after removal; endpoints need {switch}s to switch traffic",
