@@ -12,14 +12,12 @@ import yaml
 from policies import CHART_DIR
 from policies.budget import Budget, load_budget
 from policies.drift import render_base
+from policies.engine import API_VERSIONS  # the API versions `check` renders with
 from policies.helm import Helm, find_helm
 from policies.manifests import ManifestIndex
 from policies.render import Render, render_environment
 
 ENVIRONMENTS = load_budget().environments
-# ServiceMonitor renders only when the cluster serves this API; the suite renders
-# as if it does, so the object is checked too.
-API_VERSIONS = ("monitoring.coreos.com/v1",)
 
 
 @pytest.fixture(scope="session")

@@ -38,9 +38,10 @@ from hypothesis_jsonschema import from_schema
 from policies import CHART_DIR
 from policies.budget import KINDS, RESOURCES, Budget, load_budget
 from policies.context import CheckContext
+from policies.engine import API_VERSIONS
 from policies.errors import InputError
 from policies.helm import Helm
-from policies.kubeschema import validate_manifests
+from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.quantity import BINARY, DECIMAL, parse_resource
 from policies.render import Render, check_values_schema, deep_merge, load_values_layers, render_environment
 from policies.rules import resources
@@ -49,8 +50,7 @@ pytestmark = pytest.mark.fuzz
 
 ENVIRONMENTS = load_budget().environments
 # The oldest and newest Kubernetes the chart supports (Chart.yaml kubeVersion).
-KUBE_VERSIONS = ("1.31", "1.35")
-API_VERSIONS = ("monitoring.coreos.com/v1",)
+KUBE_VERSIONS = (chart_kube_versions()[0], chart_kube_versions()[-1])
 FUZZED_KEYS = ("replicaCount", "image", "resources", "features", "metrics", "probes", "rollout",
                "terminationGracePeriodSeconds", "preStopSleepSeconds", "autoscaling", "podDisruptionBudget",
                "networkPolicy", "service", "containerPort", "budgetTest", "monitoring")

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import API_VERSIONS
 
 from policies.diffing import ABSENT, summarize
+from policies.engine import API_VERSIONS
 from policies.errors import InputError
 from policies.helm import Helm
 from policies.manifests import parse_manifests
