@@ -19,6 +19,7 @@ from policies.findings import Finding, failure
 from policies.yamlsource import SourcedYaml, load_yaml_file
 
 RULE = "chart.metadata"
+RULES = {RULE: "Chart.yaml is complete and valid as chart-testing checks it (apiVersion v2, semver, kubeVersion)"}
 # Semantic Versioning 2.0.0, the grammar helm and chart-testing apply to `version`.
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from policies import CHART_DIR, REPO_ROOT
 from policies.budget import Budget
+from policies.chartmeta import validate_chart_yaml
 from policies.context import CheckContext
 from policies.drift import check_drift, load_allowed, render_base
 from policies.errors import InputError
@@ -90,6 +91,15 @@ def read_manifests_file(path: Path) -> str:
     return text
 
 
+def chart_findings(chart: Path) -> list[Finding]:
+    """Chart.yaml problems, as findings; an unreadable Chart.yaml is bad input."""
+    problems = validate_chart_yaml(chart / "Chart.yaml")
+    for problem in problems:
+        if isinstance(problem, InputError):
+            raise problem
+    return [dataclasses.replace(p, file=relative(p.file)) if p.file else p for p in problems]
+
+
 def check_environment(ctx: CheckContext, request: CheckRequest, render: Render | None = None,
                       base: ManifestIndex | None = None) -> list[Finding]:
     """Every per-environment check: the budget policies, strict Kubernetes schemas, the drift guard."""
@@ -142,6 +152,8 @@ def run_check(request: CheckRequest) -> Outcome:
     started = time.perf_counter()
     results = evaluate(request)
     render_seconds = time.perf_counter() - started
+    if not request.manifests_file:
+        findings.extend(chart_findings(request.chart))
     for result in results:
         findings.extend(result.findings)
         outcome.usage.extend(resources.usage(result.ctx))
