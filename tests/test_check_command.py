@@ -4,6 +4,7 @@ and names the field, the environment and where to fix it."""
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -153,3 +154,13 @@ def tight_budget(tmp_path: Path) -> Path:
     path = tmp_path / "budget.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def test_should_report_chart_yaml_problems(tmp_path, capsys):
+    chart = tmp_path / "prompted-forge-mcp"
+    shutil.copytree(REPO_ROOT / "charts" / "prompted-forge-mcp", chart)
+    chart_yaml = chart / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("\nversion: 0.1.0", "\nversion: \"1.0\""))
+    code, report = run_json(capsys, "--env", "staging", "--chart", str(chart), "--mode", "enforce")
+    hit = next(f for f in report["findings"] if f["rule"] == "chart.metadata")
+    assert code == 1 and hit["field"] == "version" and hit["file"] == str(chart_yaml) and hit["line"]
