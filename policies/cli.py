@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+import threading
 from pathlib import Path
 
 from policies import CHART_DIR
@@ -61,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Progress:
+    """One stderr line per environment checked, so a long run shows it is moving."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.lock = total, 0, threading.Lock()
+
+    def __call__(self, environment: str) -> None:
+        with self.lock:
+            self.done += 1
+            print(f"checked {environment} ({self.done}/{self.total})", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> int:
     budget = load_budget(args.budget)
     environments = args.environments or budget.environments
@@ -88,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         kube_version=args.kube_version, chart=chart, helm=helm, today=args.today,
         timing_runs=default_runs() if args.timing_runs is None else max(args.timing_runs, 0),
         measurements_file=args.measurements, baseline_file=args.baseline,
+        progress=Progress(len(environments)) if not args.manifests else None,
     )
     outcome = run_check(request)
     report = render_report(outcome, args.format)

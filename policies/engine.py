@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ class CheckRequest:
     helm: Helm | None = None
     today: dt.date = field(default_factory=dt.date.today)
     timing_runs: int = 0  # timed runs per helm operation (policies/timing.py); 0: no timing
+    # Called with each environment as it finishes (the CLI shows progress on stderr).
+    progress: Callable[[str], None] | None = None
     measurements_file: Path | None = None  # CI figures (policies/pipeline.py)
     baseline_file: Path | None = None  # compare with this baseline (policies/baseline.py)
 
@@ -139,7 +142,10 @@ def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
             render = render_environment(env, extra_values=request.extra_values, kube_version=request.kube_version,
                                         api_versions=API_VERSIONS, helm=request.helm, chart=request.chart)
             ctx = CheckContext(env, request.budget, render.manifests, render.layers)
-            return EnvironmentResult(ctx, render, check_environment(ctx, request, render, base.result()))
+            result = EnvironmentResult(ctx, render, check_environment(ctx, request, render, base.result()))
+            if request.progress:
+                request.progress(env)
+            return result
 
         return list(pool.map(work, request.environments))
 
