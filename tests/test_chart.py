@@ -59,3 +59,32 @@ def test_should_fail_the_render_on_a_typo_in_values(render_overlay):
     with pytest.raises(InputError) as error:
         render_overlay("production", {"resurces": {"limits": {"memory": "1Gi"}}})
     assert "resurces" in str(error.value)
+
+
+# The budget's requests and limits are spelled out in every environment file, even where they
+# equal the defaults, so each file shows its environment's numbers; nothing else may repeat a default.
+EXPLICIT_EVEN_WHEN_DEFAULT = ("resources",)
+
+
+def _leaves(data: object, path: tuple = ()) -> list[tuple[tuple, object]]:
+    if isinstance(data, dict) and data:
+        return [leaf for key, value in data.items() for leaf in _leaves(value, (*path, key))]
+    return [(path, data)]
+
+
+@pytest.mark.parametrize("environment", ["development", "staging", "production"])
+def test_should_keep_environment_files_small_overlays(environment, chart_dir):
+    import yaml
+
+    defaults = yaml.safe_load((chart_dir / "values.yaml").read_text())
+    overlay = yaml.safe_load(values_file_for(environment).read_text())
+    repeated = []
+    for path, value in _leaves(overlay):
+        if path[0] in EXPLICIT_EVEN_WHEN_DEFAULT:
+            continue
+        default = defaults
+        for key in path:
+            default = default.get(key) if isinstance(default, dict) else None
+        if default == value:
+            repeated.append(".".join(path))
+    assert repeated == [], f"values-{environment}.yaml repeats defaults: {repeated}"
