@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from loopback import serve
 
 from policies import CHART_DIR
 
@@ -62,15 +62,8 @@ class Service(BaseHTTPRequestHandler):
 def service() -> Iterator[tuple[str, Behaviour]]:
     behaviour = Behaviour()
     handler = type("Handler", (Service,), {"behaviour": behaviour})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", behaviour
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(handler) as base_url:
+        yield base_url, behaviour
 
 
 def run_script(base_url: str, *, metrics: bool = True, **limits: int) -> subprocess.CompletedProcess[str]:

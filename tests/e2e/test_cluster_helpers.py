@@ -7,12 +7,12 @@ work before it meets a cluster.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
+from loopback import serve
 
 from e2e.kube import Poller, created_at, ready_at, seconds_between, started_at, unreachable_reason
 
@@ -77,15 +77,8 @@ class Flaky(BaseHTTPRequestHandler):
 @pytest.fixture
 def flaky_server() -> Iterator[tuple[str, type[Flaky]]]:
     handler = type("Handler", (Flaky,), {"failing": set(), "count": 0})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/healthz", handler
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(handler) as base_url:
+        yield f"{base_url}/healthz", handler
 
 
 def test_should_count_every_request_as_a_success_when_the_service_stays_up(
