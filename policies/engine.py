@@ -14,7 +14,7 @@ from policies import CHART_DIR, REPO_ROOT
 from policies.budget import Budget
 from policies.chartmeta import validate_chart_yaml
 from policies.context import CheckContext
-from policies.drift import check_drift, load_allowed, render_base
+from policies.drift import AllowedDrift, check_drift, load_allowed, render_base
 from policies.errors import InputError
 from policies.findings import Finding, Severity
 from policies.helm import DEFAULT_KUBE_VERSION, Helm
@@ -104,12 +104,13 @@ def chart_findings(chart: Path) -> list[Finding]:
 
 
 def check_environment(ctx: CheckContext, request: CheckRequest, render: Render | None = None,
-                      base: ManifestIndex | None = None) -> list[Finding]:
+                      base: ManifestIndex | None = None, allowed: list[AllowedDrift] | None = None
+                      ) -> list[Finding]:
     """Every per-environment check: the budget policies, strict Kubernetes schemas, the drift guard."""
     findings = list(run_all(ctx))
     findings.extend(validate_manifests(ctx.manifests, chart_kube_versions(request.chart), ctx.environment))
     if render is not None and base is not None:
-        findings.extend(check_drift(ctx.environment, render, base, load_allowed()))
+        findings.extend(check_drift(ctx.environment, render, base, allowed if allowed is not None else load_allowed()))
     return [locate(f, ctx, request.chart) for f in findings]
 
 
@@ -133,6 +134,7 @@ def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
         return [EnvironmentResult(ctx, None, check_environment(ctx, request)) for ctx in contexts]
     for env in request.environments:
         request.budget.environment(env)  # unknown environment -> InputError before any render
+    allowed = load_allowed()
 
     with ThreadPoolExecutor(max_workers=min(4, len(request.environments) + 1)) as pool:
         base = pool.submit(render_base, kube_version=request.kube_version, api_versions=API_VERSIONS,
@@ -142,7 +144,7 @@ def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
             render = render_environment(env, extra_values=request.extra_values, kube_version=request.kube_version,
                                         api_versions=API_VERSIONS, helm=request.helm, chart=request.chart)
             ctx = CheckContext(env, request.budget, render.manifests, render.layers)
-            result = EnvironmentResult(ctx, render, check_environment(ctx, request, render, base.result()))
+            result = EnvironmentResult(ctx, render, check_environment(ctx, request, render, base.result(), allowed))
             if request.progress:
                 request.progress(env)
             return result
