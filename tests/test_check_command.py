@@ -72,8 +72,7 @@ def test_should_follow_the_budget_phase_when_no_mode_is_given(tmp_path, capsys, 
     assert code == (1 if budget.mode == "enforce" else 0)
 
 
-def test_should_point_at_the_environment_values_line(capsys):
-    """A value that comes from the environment file is located there, not in values.yaml."""
+def test_should_report_the_budget_use_of_each_resource(capsys):
     code, report = run_json(capsys, "--env", "production", "--mode", "enforce")
     assert code == 0 and report["findings"] == []
     usage = {(u["kind"], u["name"]): u for u in report["budget_usage"]}
@@ -133,11 +132,19 @@ def test_should_write_output_file_instead_of_stdout(tmp_path, capsys):
     assert target.read_text().startswith("# Performance budget check")
 
 
-def test_should_name_template_source_when_no_value_decides(capsys, tmp_path, render_env):
+def test_should_point_a_missing_object_at_the_value_that_switched_it_off(capsys, tmp_path):
     code, report = run_json(capsys, "--env", "staging", "--mode", "enforce", "--values",
                             str(write_overlay(tmp_path, {"podDisruptionBudget": {"enabled": False}})))
     hit = next(f for f in report["findings"] if f["rule"] == "rollout.pdb-present")
     assert code == 1 and hit["file"].endswith("overlay.yaml")
+
+
+def test_should_name_the_template_when_no_value_decides(capsys, tmp_path):
+    """A typo inside a passthrough object renders; the strict schema names the template that emitted it."""
+    overlay = write_overlay(tmp_path, {"securityContext": {"runAsUsr": 10001}})
+    code, report = run_json(capsys, "--env", "staging", "--mode", "enforce", "--values", str(overlay))
+    hit = next(f for f in report["findings"] if f["rule"] == "schema.kubernetes" and "runAsUsr" in f["field"])
+    assert code == 1 and hit["file"] == "charts/prompted-forge-mcp/templates/deployment.yaml"
 
 
 def test_should_keep_repo_relative_paths_for_shipped_files(capsys, tmp_path):
