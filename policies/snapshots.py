@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from policies import REPO_ROOT
+from policies.atomic import write_text_atomic
 from policies.diffing import Difference, diff_documents, index_documents
 from policies.errors import InputError
 from policies.manifests import Manifest
@@ -71,10 +72,7 @@ def dump_snapshot(environment: str, manifests: Iterable[Manifest]) -> str:
 
 
 def write_snapshot(environment: str, manifests: Iterable[Manifest], directory: Path = SNAPSHOT_DIR) -> Path:
-    path = snapshot_path(environment, directory)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dump_snapshot(environment, manifests), encoding="utf-8")
-    return path
+    return write_text_atomic(snapshot_path(environment, directory), dump_snapshot(environment, manifests))
 
 
 def load_snapshot(path: Path) -> dict[str, dict[str, Any]]:
