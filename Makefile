@@ -24,11 +24,27 @@ export HELM3 ?= $(abspath $(HELM3))
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV_STAMP): pyproject.toml
-	$(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+# -- Python environment: only what requirements.lock names, each file hash-checked.
+LOCK := requirements.lock
+PIP  := $(PY) -m pip --disable-pip-version-check
+
+# The lock holds every distribution, transitive ones, pip and setuptools included, so
+# --require-hashes also refuses anything it forgot. pip refuses an editable install
+# under --require-hashes, so the project itself comes second, without dependencies
+# and built by the lock's setuptools (no build isolation, nothing fetched).
+$(VENV_STAMP): $(LOCK) pyproject.toml
+	$(PYTHON_BOOT) -m venv --clear $(VENV)
+	$(PIP) install -q --require-hashes -r $(LOCK)
+	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+# uv resolves for every platform (--universal) at the project's lowest Python and keeps
+# the current pins unless UPGRADE=1; run it after changing dependencies in pyproject.toml.
+UPGRADE ?=
+.PHONY: lock
+lock: $(VENV_STAMP) ## rewrite requirements.lock from pyproject.toml (UPGRADE=1: newest allowed versions)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra tools --universal --python-version 3.11 \
+	  --generate-hashes --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 $(HELM4) $(HELM3) &: scripts/bootstrap_helm.py | $(VENV_STAMP)
 	$(PY) scripts/bootstrap_helm.py
