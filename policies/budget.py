@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -48,6 +49,16 @@ class Budget:
         """`warn` or `enforce`, from the phase in force."""
         return self.data["phase"]["phases"][self.phase]["mode"]
 
+    def phase_started(self, phase: str | None = None) -> dt.date | None:
+        """The day a phase (default: the one in force) started, if recorded."""
+        started = self.data["phase"]["phases"][phase or self.phase].get("started")
+        return dt.date.fromisoformat(started) if started else None
+
+    @property
+    def reviewed(self) -> dt.date:
+        """The day of the budget's last review (review.reviewed)."""
+        return dt.date.fromisoformat(self.data["review"]["reviewed"])
+
     # -- environments --------------------------------------------------------
     @property
     def environments(self) -> list[str]:
@@ -83,6 +94,20 @@ class Budget:
         return str(self.environment(env)["resources"][kind][resource])
 
 
+def _check_dates(source: SourcedYaml) -> None:
+    """Real calendar days: the schema's pattern lets 2026-02-30 through."""
+    phase = source.data["phase"]
+    dated = [(("review", "reviewed"), source.data["review"]["reviewed"])]
+    dated += [(("phase", "phases", name, "started"), spec["started"])
+              for name, spec in phase["phases"].items() if "started" in spec]
+    for key_path, text in dated:
+        try:
+            dt.date.fromisoformat(text)
+        except ValueError:
+            raise InputError(f"expected a calendar date YYYY-MM-DD, found {text!r}", file=source.path,
+                             line=source.line_of(key_path), key=".".join(key_path)) from None
+
+
 def load_budget(path: str | Path = BUDGET_FILE) -> Budget:
     """Load and validate a budget file; any problem is an InputError with file and line."""
     source = load_yaml_file(path)
@@ -95,6 +120,7 @@ def load_budget(path: str | Path = BUDGET_FILE) -> Budget:
             line=source.line_of(("phase", "current")),
             key="phase.current",
         )
+    _check_dates(source)
     budget = Budget(source)
     try:
         budget._resource_budgets  # noqa: B018 - parse every quantity now, fail early

@@ -12,6 +12,7 @@ from typing import Any
 from policies import REPO_ROOT
 from policies.atomic import sync_generated
 from policies.budget import Budget, load_budget
+from policies.review import next_review
 from policies.rules import rule_summaries
 
 DOC_PATH = REPO_ROOT / "docs" / "budget.md"
@@ -47,7 +48,10 @@ def generate(budget: Budget) -> str:
         "<!-- Generated from policies/budget.yaml by `python -m policies.budgetdoc`; do not edit. -->",
         "",
         f"Source: `{data['spec']['document']}` ({data['spec']['title']}).",
-        f"Phase in force: **{budget.phase}** — mode **{budget.mode}**.",
+        f"Phase in force: **{budget.phase}** — mode **{budget.mode}**, "
+        f"started {budget.phase_started() or 'on a day not recorded'}.",
+        f"Last reviewed: {budget.reviewed}; next review due: **{next_review(budget)}** "
+        f"(every {data['review']['everyMonths']} month(s) and when a phase starts; `budget.review-due`).",
         "",
     ]
     for key, value in data.items():

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", type=Path, metavar="FILE",
                        help="compare figures and rendered totals with this baseline (make baseline)")
     check.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), metavar="YYYY-MM-DD",
-                       help="the date waivers and enforce-from dates are judged against")
+                       help="the date waivers, enforce-from dates and the budget review are judged against")
     return parser
 
 

@@ -23,6 +23,7 @@ from policies.manifests import ManifestIndex, parse_manifests
 from policies.outcome import Measurement, Outcome
 from policies.pipeline import performance_checks
 from policies.render import Render, render_environment
+from policies.review import next_review, review_findings
 from policies.rules import resources, run_all
 from policies.waivers import Waiver, apply_waivers
 from policies.yamlsource import read_input_text
@@ -155,8 +156,9 @@ def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
 def run_check(request: CheckRequest) -> Outcome:
     """Run every check over every requested environment and return the judged outcome."""
     outcome = Outcome(mode=effective_mode(request), phase=request.budget.phase,
-                      environments=list(request.environments))
-    findings: list[Finding] = []
+                      environments=list(request.environments),
+                      next_review=next_review(request.budget).isoformat())
+    findings: list[Finding] = review_findings(request.budget, request.today)
     started = time.perf_counter()
     results = evaluate(request)
     render_seconds = time.perf_counter() - started

@@ -33,6 +33,7 @@ class Outcome:
     mode: str
     phase: str
     environments: list[str]
+    next_review: str | None = None  # YYYY-MM-DD the budget is next due for review (policies/review.py)
     findings: list[Finding] = field(default_factory=list)
     usage: list[dict[str, Any]] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
@@ -53,6 +54,7 @@ class Outcome:
             "mode": self.mode,
             "phase": self.phase,
             "environments": self.environments,
+            "next_review": self.next_review,
             "failures": counts["failure"],
             "warnings": counts["warning"],
             "waived": counts["waived"],

@@ -34,6 +34,12 @@ def finding_row(finding: Finding) -> tuple[str, ...]:
             finding.field or "-", finding.expected or "-", finding.actual or "-", finding.where or "-")
 
 
+def header_line(outcome: Outcome) -> str:
+    """The budget's phase and review schedule, shown above every human-readable report."""
+    review = f", next budget review {outcome.next_review}" if outcome.next_review else ""
+    return f"Budget phase {outcome.phase} (mode {outcome.mode}){review}"
+
+
 def summary_line(outcome: Outcome) -> str:
     s = outcome.summary()
     verdict = "PASS" if s["passed"] else "FAIL"

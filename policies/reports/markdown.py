@@ -10,6 +10,7 @@ from policies.reports._rows import (
     MEASUREMENT_HEADER,
     USAGE_HEADER,
     finding_row,
+    header_line,
     measurement_rows,
     summary_line,
     usage_rows,
@@ -27,7 +28,7 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def render(outcome: Outcome) -> str:
-    parts = ["# Performance budget check", "", f"**{summary_line(outcome)}**", ""]
+    parts = ["# Performance budget check", "", f"**{summary_line(outcome)}**", "", header_line(outcome), ""]
     if outcome.usage:
         parts += ["## Budget use", "", md_table(USAGE_HEADER, usage_rows(outcome)), ""]
     if outcome.measurements:

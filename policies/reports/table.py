@@ -10,6 +10,7 @@ from policies.reports._rows import (
     MEASUREMENT_HEADER,
     USAGE_HEADER,
     finding_row,
+    header_line,
     measurement_rows,
     summary_line,
     usage_rows,
@@ -25,7 +26,7 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def render(outcome: Outcome) -> str:
-    parts = []
+    parts = [header_line(outcome), ""]
     if outcome.usage:
         parts += ["Budget use", format_table(USAGE_HEADER, usage_rows(outcome)), ""]
     if outcome.measurements:
