@@ -90,8 +90,10 @@ def snapshot(
     rendered: dict[str, dict[str, Any]] | None = None,
     helm_version: str | None = None,
     kube_version: str | None = None,
+    phase_starts: dict[str, dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """A baseline document: CI figures, median helm seconds per operation and scope, rendered totals."""
+    """A baseline document: CI figures, median helm seconds per operation and scope, rendered totals,
+    and the figures recorded when each phase started (policies/phasetarget.py)."""
     helm_seconds: dict[str, dict[str, float]] = {}
     for timing in timings:
         if timing.error is None:
@@ -104,6 +106,7 @@ def snapshot(
         "figures": dict(sorted((figures or {}).items())),
         "helmSeconds": helm_seconds,
         "rendered": dict(sorted((rendered or {}).items())),
+        "phaseStarts": dict(sorted((phase_starts or {}).items())),
     }
 
 
@@ -119,7 +122,7 @@ def load_baseline(path: str | Path) -> dict[str, Any]:
         found = data.get("version") if isinstance(data, dict) else type(data).__name__
         raise InputError(f"expected a baseline of version {VERSION}, found {found!r}; recreate it with "
                          "`make baseline`", file=path, key="version")
-    for section in ("figures", "helmSeconds", "rendered"):
+    for section in ("figures", "helmSeconds", "rendered", "phaseStarts"):
         if not isinstance(data.get(section, {}), dict):
             raise InputError(f"expected an object, found {type(data[section]).__name__}", file=path, key=section)
     return data
@@ -246,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     from policies.budget import BUDGET_FILE, load_budget
     from policies.engine import API_VERSIONS, CheckRequest, evaluate
     from policies.helm import DEFAULT_KUBE_VERSION, find_helm
+    from policies.phasetarget import record_phase_start
     from policies.pipeline import load_measurements
     from policies.timing import default_runs, measure_helm
 
@@ -263,11 +267,14 @@ def main(argv: list[str] | None = None) -> int:
         request = CheckRequest(environments=budget.environments, budget=budget, helm=helm)
         rendered = {r.ctx.environment: rendered_totals(r.ctx.manifests) for r in evaluate(request)}
         timed = measure_helm(helm, budget, budget.environments, runs, api_versions=API_VERSIONS) if runs else None
+        # Figures recorded when a phase started are kept across refreshes: phase targets are relative to them.
+        previous = load_baseline(args.output) if args.output.exists() else None
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     document = snapshot(figures=figures, timings=timed.timings if timed else (), rendered=rendered,
-                        helm_version=helm.version_text, kube_version=DEFAULT_KUBE_VERSION)
+                        helm_version=helm.version_text, kube_version=DEFAULT_KUBE_VERSION,
+                        phase_starts=record_phase_start(previous, budget.phase, figures))
     write_baseline(args.output, document)
     print(f"baseline written to {args.output}", file=sys.stderr)
     return 0

@@ -40,6 +40,30 @@ def _rows(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
+def _targets(spec: dict[str, Any], previous: str | None) -> list[str]:
+    targets = []
+    if "imageSizeReductionPercent" in spec:
+        percent = spec["imageSizeReductionPercent"]
+        targets.append(f"image at most {100 - percent:g} % of the image size recorded when phase {previous} started "
+                       f"(reduce by {percent:g} %; `pipeline.phase-target`, a warning while this phase is next)")
+    if "loadP95Milliseconds" in spec:
+        targets.append(f"P95 under load < {spec['loadP95Milliseconds']:g} ms (`helm test` load mode; a warning "
+                       "before this phase)")
+    return targets
+
+
+def phase_targets(budget: Budget) -> list[str]:
+    """Each phase's mode, start and targets, in phase order."""
+    lines = ["## Phase targets", "", "| phase | mode | started | targets |", "|---|---|---|---|"]
+    previous = None
+    for name, spec in budget["phase"]["phases"].items():
+        marker = " (in force)" if name == budget.phase else ""
+        targets = "; ".join(_targets(spec, previous)) or "-"
+        lines.append(f"| {name}{marker} | {spec['mode']} | {spec.get('started', '-')} | {targets} |")
+        previous = name
+    return [*lines, ""]
+
+
 def generate(budget: Budget) -> str:
     data = budget.data
     lines = [
@@ -61,6 +85,7 @@ def generate(budget: Budget) -> str:
         lines += [f"## {key}", "", f"Spec section: {section}", "", "| setting | value |", "|---|---|"]
         lines += [f"| `{name}` | {text} |" for name, text in _rows(value)]
         lines.append("")
+    lines += phase_targets(budget)
     lines += ["## Rules", "", "| rule | checks |", "|---|---|"]
     lines += [f"| `{rule}` | {summary} |" for rule, summary in sorted(rule_summaries().items())]
     return "\n".join(lines) + "\n"

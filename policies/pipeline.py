@@ -26,6 +26,7 @@ from policies.budget import Budget
 from policies.context import CheckContext
 from policies.findings import Finding, Severity, failure, warning
 from policies.outcome import Measurement
+from policies.phasetarget import judge_image_targets
 from policies.timing import judge_stage, measure_helm
 from policies.validation import validate_or_raise
 from policies.yamlsource import SourcedYaml, load_yaml_file
@@ -182,4 +183,8 @@ def performance_checks(
         baseline_rows, regressions = compare(old, new, request.budget, request.baseline_file)
         rows += baseline_rows
         findings += regressions
+        target_rows, target_findings = judge_image_targets(request.budget, old, measured.figures if measured else {},
+                                                           request.baseline_file)
+        rows += target_rows
+        findings += target_findings
     return rows, findings

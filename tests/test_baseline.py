@@ -16,6 +16,7 @@ from policies.baseline import (
     rendered_totals,
     snapshot,
 )
+from policies.budget import load_budget
 from policies.cli import main as check_main
 from policies.errors import InputError
 from policies.timing import Operation, Timing
@@ -148,6 +149,7 @@ def test_should_write_a_baseline_that_a_check_then_matches(tmp_path: Path, capsy
     assert main(["--output", str(output), "--measurements", str(measurements), "--timing-runs", "0"]) == 0
     written = load_baseline(output)
     assert written["figures"] == {"dockerBuildSeconds": 80, "imageSizeBytes": 100000000}
+    assert written["phaseStarts"] == {load_budget().phase: {"imageSizeBytes": 100000000}}
     assert set(written["rendered"]) == {"development", "staging", "production"}
     assert written["rendered"]["production"]["objects"]["Deployment"] == 1
 
@@ -163,3 +165,14 @@ def test_should_write_a_baseline_that_a_check_then_matches(tmp_path: Path, capsy
     report = json.loads(capsys.readouterr().out)
     assert code == 1
     assert [f["rule"] for f in report["findings"] if f["rule"].startswith("regression.")] == ["regression.image-size"]
+
+
+def test_should_keep_the_phase_start_figures_when_the_baseline_is_refreshed(tmp_path: Path):
+    output = tmp_path / "baseline.json"
+    output.write_text(json.dumps(snapshot(phase_starts={"3.4.3": {"imageSizeBytes": 140_000_000}})), encoding="utf-8")
+    measurements = tmp_path / "measurements.yaml"
+    measurements.write_text("imageSizeBytes: 120000000\n", encoding="utf-8")
+    assert main(["--output", str(output), "--measurements", str(measurements), "--timing-runs", "0"]) == 0
+    written = load_baseline(output)
+    assert written["phaseStarts"] == {"3.4.3": {"imageSizeBytes": 140_000_000}}
+    assert written["figures"] == {"imageSizeBytes": 120_000_000}

@@ -21,10 +21,11 @@ Check = Callable[[CheckContext], Iterable[Finding]]
 def rule_summaries() -> dict[str, str]:
     """Every rule id the engine can emit, with its summary."""
     # Stages outside the policy families (imported here: they import the engine's pieces).
-    from policies import baseline, chartmeta, drift, kubeschema, pipeline, review, timing, waivers
+    from policies import baseline, chartmeta, drift, kubeschema, phasetarget, pipeline, review, timing, waivers
 
     summaries: dict[str, str] = {}
-    for family in (*FAMILIES, chartmeta, kubeschema, drift, timing, pipeline, baseline, review, waivers):
+    for family in (*FAMILIES, chartmeta, kubeschema, drift, timing, pipeline, phasetarget, baseline, review,
+                   waivers):
         summaries.update(family.RULES)
     return summaries
 
