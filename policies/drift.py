@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from policies import CHART_DIR, PACKAGE_DIR, REPO_ROOT
+from policies import CHART_DIR, PACKAGE_DIR
 from policies.diffing import Difference, describe, diff_documents, index_documents
 from policies.errors import InputError
 from policies.findings import Finding, failure
 from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
 from policies.manifests import ManifestIndex, parse_manifests
+from policies.paths import display_path
 from policies.render import Render, helm_template_args
 from policies.yamlsource import load_yaml_file
 
@@ -150,8 +151,7 @@ def _environment_file(render: Render | ManifestIndex) -> str | None:
     """The environment's values file: where an unexpected difference is usually fixed."""
     if not isinstance(render, Render) or len(render.layers.files) < 2:
         return None
-    path = Path(render.layers.files[1].path).resolve()
-    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+    return display_path(render.layers.files[1].path)
 
 
 def _pattern(text: str, subtree: bool) -> re.Pattern[str]:

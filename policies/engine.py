@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policies import CHART_DIR, REPO_ROOT
+from policies import CHART_DIR
 from policies.budget import Budget
 from policies.chartmeta import validate_chart_yaml
 from policies.context import CheckContext
@@ -21,6 +21,7 @@ from policies.helm import DEFAULT_KUBE_VERSION, Helm
 from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.outcome import Measurement, Outcome
+from policies.paths import display_path
 from policies.pipeline import performance_checks
 from policies.render import Render, render_environment
 from policies.review import next_review, review_findings
@@ -51,13 +52,6 @@ class CheckRequest:
     baseline_file: Path | None = None  # compare with this baseline (policies/baseline.py)
 
 
-def relative(path: str | Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
-
-
 def locate(finding: Finding, ctx: CheckContext, chart: Path) -> Finding:
     """Fill in where to fix a finding: the values file line, else the template or input file."""
     if finding.file:
@@ -65,12 +59,12 @@ def locate(finding: Finding, ctx: CheckContext, chart: Path) -> Finding:
     if finding.values_key and ctx.layers:
         located = ctx.layers.locate(finding.values_key)
         if located:
-            return dataclasses.replace(finding, file=relative(located[0]), line=located[1])
+            return dataclasses.replace(finding, file=display_path(located[0]), line=located[1])
     manifest = next((m for m in ctx.manifests if m.ref == finding.resource), None)
     if manifest and manifest.source and not manifest.origin_is_file:
-        return dataclasses.replace(finding, file=relative(chart.parent / manifest.source))
+        return dataclasses.replace(finding, file=display_path(chart.parent / manifest.source))
     if manifest and manifest.origin_is_file:
-        return dataclasses.replace(finding, file=relative(manifest.origin), line=manifest.line)
+        return dataclasses.replace(finding, file=display_path(manifest.origin), line=manifest.line)
     return finding
 
 
@@ -101,7 +95,7 @@ def chart_findings(chart: Path) -> list[Finding]:
     for problem in problems:
         if isinstance(problem, InputError):
             raise problem
-    return [dataclasses.replace(p, file=relative(p.file)) if p.file else p for p in problems]
+    return [dataclasses.replace(p, file=display_path(p.file)) if p.file else p for p in problems]
 
 
 def check_environment(ctx: CheckContext, request: CheckRequest, render: Render | None = None,
@@ -177,7 +171,8 @@ def run_check(request: CheckRequest) -> Outcome:
     findings.extend(perf_findings)
     findings = apply_waivers(findings, request.waivers, request.environments, request.today)
     outcome.findings = sorted(
-        (dataclasses.replace(f, enforced=enforced(f.rule, request)) for f in findings),
+        (dataclasses.replace(f, enforced=enforced(f.rule, request), file=display_path(f.file) if f.file else None)
+         for f in findings),
         key=lambda f: (f.environment or "", f.severity is not Severity.FAILURE, f.rule, f.resource or ""),
     )
     return outcome

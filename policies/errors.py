@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from policies.paths import display_path
+
 
 class InputError(Exception):
     """Bad input, reported as one line naming the file, line, key and expectation."""
@@ -19,7 +21,7 @@ class InputError(Exception):
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.file = str(file) if file is not None else None
+        self.file = display_path(file) if file is not None else None
         self.line = line
         self.column = column
         self.key = key

@@ -16,6 +16,7 @@ from pathlib import Path
 from policies import PACKAGE_DIR
 from policies.errors import InputError
 from policies.findings import Finding, failure
+from policies.paths import display_path
 from policies.validation import validate_or_raise
 from policies.yamlsource import load_yaml_file
 
@@ -66,7 +67,7 @@ def load_waivers(path: str | Path = WAIVERS_FILE) -> list[Waiver]:
                                  line=source.line_of(("waivers", index, "expires")),
                                  key=f"waivers[{index}].expires") from None
         waivers.append(Waiver(entry["rule"], entry["reason"], expires, entry.get("environment"),
-                              entry.get("resource"), str(source.path), source.line_of(("waivers", index))))
+                              entry.get("resource"), display_path(source.path), source.line_of(("waivers", index))))
     return waivers
 
 

@@ -79,7 +79,7 @@ def missing_values_file(tmp_path: Path) -> Invocation:
 
 
 def unknown_environment(tmp_path: Path) -> Invocation:
-    return Invocation(["--env", "nope"], expected=("unknown environment 'nope'", str(BUDGET_FILE), "staging"))
+    return Invocation(["--env", "nope"], expected=("unknown environment 'nope'", "policies/budget.yaml", "staging"))
 
 
 def malformed_budget(tmp_path: Path) -> Invocation:
