@@ -59,6 +59,15 @@ class Budget:
         """The day of the budget's last review (review.reviewed)."""
         return dt.date.fromisoformat(self.data["review"]["reviewed"])
 
+    @property
+    def enforcing_phase(self) -> str | None:
+        """The phase whose enforcement a warn run previews: the current one if it enforces, else the next that does."""
+        names = list(self.data["phase"]["phases"])
+        for name in names[names.index(self.phase):]:
+            if self.data["phase"]["phases"][name]["mode"] == "enforce":
+                return name
+        return None
+
     # -- environments --------------------------------------------------------
     @property
     def environments(self) -> list[str]:

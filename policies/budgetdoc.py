@@ -13,7 +13,8 @@ from policies import REPO_ROOT
 from policies.atomic import sync_generated
 from policies.budget import Budget, load_budget
 from policies.review import next_review
-from policies.rules import rule_summaries
+from policies.ruleclass import BUDGET, SAFETY
+from policies.rules import rule_catalogue
 
 DOC_PATH = REPO_ROOT / "docs" / "budget.md"
 
@@ -86,8 +87,18 @@ def generate(budget: Budget) -> str:
         lines += [f"| `{name}` | {text} |" for name, text in _rows(value)]
         lines.append("")
     lines += phase_targets(budget)
-    lines += ["## Rules", "", "| rule | checks |", "|---|---|"]
-    lines += [f"| `{rule}` | {summary} |" for rule, summary in sorted(rule_summaries().items())]
+    lines += [
+        "## Rules",
+        "",
+        f"Class **{BUDGET}**: the performance budget's own rules; the phase decides whether their failures fail "
+        "the run (in a warn phase they are reported as warnings).",
+        f"Class **{SAFETY}**: correctness and safety rules; their failures fail the run in every phase.",
+        "",
+        "| rule | class | checks |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{rule.id}` | {rule.rule_class} | {rule.summary} |"
+              for rule in sorted(rule_catalogue().values(), key=lambda r: r.id)]
     return "\n".join(lines) + "\n"
 
 

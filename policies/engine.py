@@ -25,7 +25,8 @@ from policies.paths import display_path
 from policies.pipeline import performance_checks
 from policies.render import Render, render_environment
 from policies.review import next_review, review_findings
-from policies.rules import resources, run_all
+from policies.ruleclass import SAFETY
+from policies.rules import resources, rule_class, run_all
 from policies.waivers import Waiver, apply_waivers
 from policies.yamlsource import read_input_text
 
@@ -69,7 +70,12 @@ def locate(finding: Finding, ctx: CheckContext, chart: Path) -> Finding:
 
 
 def enforced(rule: str, request: CheckRequest) -> bool:
-    """Whether a failure of this rule fails the run: --mode, else the rule's date, else the phase."""
+    """Whether a failure of this rule fails the run.
+
+    Safety rules fail in every phase. A budget rule follows --mode, else its enforce-from date, else the phase.
+    """
+    if rule_class(rule) == SAFETY:
+        return True
     if request.mode:
         return request.mode == "enforce"
     enforce_from = (request.budget["phase"].get("enforceFrom") or {}).get(rule)
@@ -151,7 +157,8 @@ def run_check(request: CheckRequest) -> Outcome:
     """Run every check over every requested environment and return the judged outcome."""
     outcome = Outcome(mode=effective_mode(request), phase=request.budget.phase,
                       environments=list(request.environments),
-                      next_review=next_review(request.budget).isoformat())
+                      next_review=next_review(request.budget).isoformat(),
+                      enforcing_phase=request.budget.enforcing_phase)
     findings: list[Finding] = review_findings(request.budget, request.today)
     started = time.perf_counter()
     results = evaluate(request)

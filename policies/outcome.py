@@ -37,10 +37,24 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     usage: list[dict[str, Any]] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
+    # The phase whose enforcement a warn run previews ("3.4.4 would fail: ...").
+    enforcing_phase: str | None = None
 
     @property
     def failed(self) -> list[Finding]:
         return [f for f in self.findings if f.fails]
+
+    @property
+    def would_fail(self) -> list[Finding]:
+        """Failures the phase turned into warnings: what enforcement would fail on."""
+        return [f for f in self.findings if f.effective_severity == "warning" and not f.enforced]
+
+    @property
+    def status(self) -> str:
+        """fail, warn (nothing fails but warnings stand) or pass (no failures and no warnings)."""
+        if self.failed:
+            return "fail"
+        return "warn" if any(f.effective_severity == "warning" for f in self.findings) else "pass"
 
     @property
     def exit_code(self) -> int:
@@ -58,6 +72,9 @@ class Outcome:
             "failures": counts["failure"],
             "warnings": counts["warning"],
             "waived": counts["waived"],
+            "status": self.status,
+            "would_fail": len(self.would_fail),
+            "enforcing_phase": self.enforcing_phase,
             "passed": not self.failed,
             "exit_code": self.exit_code,
         }

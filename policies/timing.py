@@ -30,7 +30,10 @@ from policies.render import helm_template_args, values_file_for
 DEFAULT_RUNS = 3
 RUNS_VARIABLE = "POLICIES_TIMING_RUNS"
 STAGE_RULE = "pipeline.helm-validation"
+# helm lint/template/package failing outright is a broken chart, not a slow one: a safety rule.
+HELM_ERROR_RULE = "helm.error"
 RULES = {
+    HELM_ERROR_RULE: "helm lint --strict, template and package run without errors",
     "timing.helm-lint": "helm lint --strict with each environment's values stays within helm.lint.limitSeconds",
     "timing.helm-template": "helm template of each environment stays within helm.template.limitSeconds",
     "timing.helm-package": "helm package of the chart stays within helm.package.limitSeconds",
@@ -133,7 +136,7 @@ def judge(timing: Timing, budget: Budget) -> tuple[Measurement, Finding | None]:
         first_lines = " ".join(timing.error.splitlines()[:3])
         return (Measurement(op.name, "s", median, limit, "failure", op.environment, p95, len(timing.samples),
                             op.rule),
-                failure(op.rule, f"{op.name}{where} failed, so it cannot be timed: {first_lines}",
+                failure(HELM_ERROR_RULE, f"{op.name}{where} failed, so it cannot be timed: {first_lines}",
                         actual="helm failed", **common))
     if median <= limit:
         return Measurement(op.name, "s", median, limit, "ok", op.environment, p95, len(timing.samples), op.rule), None

@@ -130,7 +130,7 @@ def test_should_report_a_failing_helm_command_instead_of_timing_it(helm, tmp_pat
     timing = time_operation(helm, Operation("lint", "staging", ("lint", "--strict", str(tmp_path / "no-chart"))), 2)
     measurement, finding = judge(timing, load_budget())
     assert timing.error and measurement.status == "failure"
-    assert finding.rule == "timing.helm-lint" and "failed, so it cannot be timed" in finding.message
+    assert finding.rule == "helm.error" and "failed, so it cannot be timed" in finding.message
 
 
 def test_should_take_the_nearest_rank_percentile():

@@ -41,7 +41,12 @@ def header_line(outcome: Outcome) -> str:
 
 
 def summary_line(outcome: Outcome) -> str:
+    """One line: FAIL, WARN or PASS. Never PASS while warnings stand; a warn run says what enforcing would fail."""
     s = outcome.summary()
-    verdict = "PASS" if s["passed"] else "FAIL"
-    return (f"{verdict}: {s['failures']} failure(s), {s['warnings']} warning(s), {s['waived']} waived "
-            f"across {', '.join(s['environments'])} (mode {s['mode']}, phase {s['phase']})")
+    counts = (f"{s['failures']} failure(s), {s['warnings']} warning(s), {s['waived']} waived "
+              f"across {', '.join(s['environments'])} (mode {s['mode']}, phase {s['phase']})")
+    if s["status"] == "warn" and s["would_fail"]:
+        count = s["would_fail"]
+        enforcing = s["enforcing_phase"] or "enforce mode"
+        return f"WARN — {enforcing} would fail: {count} finding{'s' if count != 1 else ''}; {counts}"
+    return f"{s['status'].upper()}: {counts}"
