@@ -102,6 +102,18 @@ class Budget:
     def resource_text(self, env: str, kind: str, resource: str) -> str:
         return str(self.environment(env)["resources"][kind][resource])
 
+    def requests_floor(self, env: str) -> tuple[Decimal, str]:
+        """(percent of the budget, severity) below which an environment's requests are reported:
+        the environment's own requestsFloor, else the budget-wide one."""
+        default = self.data["requestsFloor"]
+        own = self.environment(env).get("requestsFloor") or {}
+        return (Decimal(str(own.get("percentOfBudget", default["percentOfBudget"]))),
+                str(own.get("severity", default["severity"])))
+
+    def runtime_class_overheads(self, env: str) -> dict[str, Any]:
+        """RuntimeClass name -> the overhead (cpu, memory) the environment's cluster adds to pods naming it."""
+        return dict(self.environment(env).get("runtimeClassOverhead") or {})
+
 
 def _check_dates(source: SourcedYaml) -> None:
     """Real calendar days: the schema's pattern lets 2026-02-30 through."""

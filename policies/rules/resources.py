@@ -1,97 +1,174 @@
-"""Resource budgets: requests and limits set, within the environment's budget, requests <= limits."""
+"""Resource budgets: every container sized, and each pod's effective requests and limits (as the scheduler
+computes them: init and sidecar containers, pod overhead) within the environment's budget and above its floor."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 from policies.budget import KINDS, RESOURCES
 from policies.context import CheckContext
-from policies.findings import Finding, failure
+from policies.findings import Finding, failure, warning
+from policies.manifests import Manifest
 from policies.quantity import FORMATTERS, QuantityError, parse_resource
-from policies.rules._pods import containers, service_workloads
+from policies.rules._pods import (
+    APP,
+    EPHEMERAL,
+    ContainerRef,
+    EffectiveFigure,
+    budgeted_workloads,
+    containers,
+    declared_overhead,
+    effective_resources,
+    pod_containers,
+)
 
 RULES = {
-    "resources.set": "every container sets cpu and memory requests and limits",
+    "resources.set": "every app, init and sidecar container sets cpu and memory requests and limits",
     "resources.quantity": "every request and limit is a valid Kubernetes quantity of its resource",
-    "resources.within-budget": "the pod's summed requests and limits stay within the environment's budget",
+    "resources.within-budget": "each pod's effective requests and limits (app + sidecars, or an init container "
+                               "+ the sidecars before it, whichever is larger, plus pod overhead) stay within "
+                               "the environment's budget",
+    "resources.under-budget": "each pod's effective requests reach the environment's floor (requestsFloor, a "
+                              "share of the budget)",
     "resources.requests-within-limits": "no request exceeds its limit",
+    "resources.runtime-class": "a pod's RuntimeClass has a known overhead (a RuntimeClass in the render or the "
+                               "budget's runtimeClassOverhead)",
 }
 
 
-def _values_key(kind: str, resource: str) -> tuple[str, ...]:
+def _values_key(ref: ContainerRef, kind: str, resource: str) -> tuple[str, ...] | None:
+    """The chart's resources.* values size the service container only; other containers are fixed in templates."""
+    if ref.manifest.is_hook or ref.kind != APP or not ref.path.endswith("containers[0]"):
+        return None
     return ("resources", kind, resource)
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    totals: dict[str, dict[tuple[str, str], Decimal]] = {}
     for ref in containers(ctx.manifests, include_hooks=True):
-        spec = ref.container.get("resources") or {}
-        parsed: dict[tuple[str, str], Decimal] = {}
-        common = dict(environment=ctx.environment, resource=ref.manifest.ref, container=ref.name,
-                      source=ref.manifest.source)
-        for kind in KINDS:
-            for resource in RESOURCES:
-                field = f"{ref.path}.resources.{kind}.{resource}"
-                raw = (spec.get(kind) or {}).get(resource)
-                key = _values_key(kind, resource) if not ref.manifest.is_hook else None
-                if raw is None:
-                    yield failure("resources.set", f"{kind}.{resource} is not set", field=field,
-                                  expected="set", actual="missing", values_key=key, **common)
-                    continue
-                try:
-                    parsed[(kind, resource)] = parse_resource(resource, raw)
-                except QuantityError as exc:
-                    yield failure("resources.quantity", str(exc), field=field, expected=f"a {resource} quantity",
-                                  actual=str(raw), values_key=key, **common)
-        for resource in RESOURCES:
-            request, limit = parsed.get(("requests", resource)), parsed.get(("limits", resource))
-            if request is not None and limit is not None and request > limit:
-                yield failure(
-                    "resources.requests-within-limits", f"{resource} request is above its limit",
-                    field=f"{ref.path}.resources.requests.{resource}",
-                    expected=f"<= {FORMATTERS[resource](limit)}", actual=FORMATTERS[resource](request),
-                    values_key=_values_key("requests", resource), **common)
-        if not ref.manifest.is_hook and not ref.init:
-            pod_totals = totals.setdefault(ref.manifest.ref, {})
-            for key, amount in parsed.items():
-                pod_totals[key] = pod_totals.get(key, Decimal(0)) + amount
+        if ref.kind != EPHEMERAL:  # an ephemeral container has no resources (and fails its own rule)
+            yield from _container_checks(ctx, ref)
+    for manifest in budgeted_workloads(ctx.manifests):
+        yield from _pod_checks(ctx, manifest)
 
-    for manifest in service_workloads(ctx.manifests):
-        pod_totals = totals.get(manifest.ref, {})
-        for (kind, resource), amount in sorted(pod_totals.items()):
-            allowed = ctx.budget.resource_budget(ctx.environment, kind, resource)
-            if amount > allowed:
-                fmt = FORMATTERS[resource]
-                yield failure(
-                    "resources.within-budget",
-                    f"{kind}.{resource} {fmt(amount)} exceeds the {ctx.environment} budget of "
-                    f"{ctx.budget.resource_text(ctx.environment, kind, resource)}",
-                    environment=ctx.environment, resource=manifest.ref,
-                    field=f"{manifest.pod_spec_path()}.containers[*].resources.{kind}.{resource}",
-                    expected=f"<= {ctx.budget.resource_text(ctx.environment, kind, resource)}",
-                    actual=fmt(amount), values_key=_values_key(kind, resource), source=manifest.source)
+
+def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]:
+    spec = ref.container.get("resources") or {}
+    parsed: dict[tuple[str, str], Decimal] = {}
+    common = dict(environment=ctx.environment, resource=ref.manifest.ref, container=ref.name,
+                  source=ref.manifest.source)
+    for kind in KINDS:
+        for resource in RESOURCES:
+            field = f"{ref.path}.resources.{kind}.{resource}"
+            raw = (spec.get(kind) or {}).get(resource)
+            key = _values_key(ref, kind, resource)
+            if raw is None:
+                yield failure("resources.set", f"{kind}.{resource} of {ref.kind} container {ref.name} is not set",
+                              field=field, expected="set", actual="missing", values_key=key, **common)
+                continue
+            try:
+                parsed[(kind, resource)] = parse_resource(resource, raw)
+            except QuantityError as exc:
+                yield failure("resources.quantity", str(exc), field=field, expected=f"a {resource} quantity",
+                              actual=str(raw), values_key=key, **common)
+    for resource in RESOURCES:
+        request, limit = parsed.get(("requests", resource)), parsed.get(("limits", resource))
+        if request is not None and limit is not None and request > limit:
+            yield failure(
+                "resources.requests-within-limits", f"{resource} request is above its limit",
+                field=f"{ref.path}.resources.requests.{resource}",
+                expected=f"<= {FORMATTERS[resource](limit)}", actual=FORMATTERS[resource](request),
+                values_key=_values_key(ref, "requests", resource), **common)
+
+
+def pod_figures(ctx: CheckContext, manifest: Manifest) -> dict[tuple[str, str], EffectiveFigure] | None:
+    """A workload's effective pod figures; None when its RuntimeClass overhead is unknown."""
+    overhead = declared_overhead(manifest.pod_spec() or {}, ctx.manifests,
+                                 ctx.budget.runtime_class_overheads(ctx.environment))
+    if overhead is None:
+        return None
+    return effective_resources(pod_containers(manifest), overhead)
+
+
+def _pod_checks(ctx: CheckContext, manifest: Manifest) -> Iterator[Finding]:
+    common = dict(environment=ctx.environment, resource=manifest.ref, source=manifest.source)
+    figures = pod_figures(ctx, manifest)
+    if figures is None:
+        name = (manifest.pod_spec() or {}).get("runtimeClassName")
+        yield failure("resources.runtime-class",
+                      f"RuntimeClass {name} adds a pod overhead this check cannot know: render the RuntimeClass "
+                      f"or declare it in the budget's {ctx.environment}.runtimeClassOverhead",
+                      field=f"{manifest.pod_spec_path()}.runtimeClassName",
+                      expected="a RuntimeClass with a known overhead", actual=str(name), **common)
+        return
+    for (kind, resource), figure in sorted(figures.items()):
+        allowed = ctx.budget.resource_budget(ctx.environment, kind, resource)
+        if figure.amount is not None and figure.amount > allowed:
+            yield _over_budget(ctx, manifest, figure, allowed, common)
+    yield from _under_floor(ctx, manifest, figures, common)
+
+
+def _over_budget(ctx: CheckContext, manifest: Manifest, figure: EffectiveFigure, allowed: Decimal,
+                 common: dict[str, Any]) -> Finding:
+    kind, resource, fmt = figure.kind, figure.resource, FORMATTERS[figure.resource]
+    budget_text = ctx.budget.resource_text(ctx.environment, kind, resource)
+    amount = figure.amount if figure.amount is not None else Decimal(0)
+    message = (f"effective {kind}.{resource} {fmt(amount)} exceeds the {ctx.environment} budget of {budget_text} "
+               f"by {fmt(amount - allowed)}")
+    if figure.phase != "running":
+        message += f" while {figure.phase} runs"
+    field = f"{manifest.pod_spec_path()}.containers[*].resources.{kind}.{resource}"
+    container, key = None, ("resources", kind, resource)
+    culprit = figure.pushed_over(allowed)
+    if culprit:
+        term, before = culprit
+        message += f"; {term.label} ({fmt(term.amount or Decimal(0))}) takes the pod from {fmt(before)} over it"
+        if term.ref is not None:
+            container, field = term.ref.name, f"{term.ref.path}.resources.{kind}.{resource}"
+            key = _values_key(term.ref, kind, resource)
+    return failure("resources.within-budget", message, field=field, expected=f"<= {budget_text}",
+                   actual=fmt(amount), values_key=key, container=container, **common)
+
+
+def _under_floor(ctx: CheckContext, manifest: Manifest, figures: dict[tuple[str, str], EffectiveFigure],
+                 common: dict[str, Any]) -> Iterator[Finding]:
+    percent, severity = ctx.budget.requests_floor(ctx.environment)
+    report = failure if severity == "failure" else warning
+    for resource in RESOURCES:
+        figure = figures[("requests", resource)]
+        floor = ctx.budget.resource_budget(ctx.environment, "requests", resource) * percent / 100
+        if figure.amount is not None and figure.amount < floor:
+            fmt = FORMATTERS[resource]
+            budget_text = ctx.budget.resource_text(ctx.environment, "requests", resource)
+            yield report("resources.under-budget",
+                         f"effective requests.{resource} {fmt(figure.amount)} is below {percent:g}% of the "
+                         f"{ctx.environment} budget of {budget_text}: the pods are sized for a smaller environment",
+                         field=f"{manifest.pod_spec_path()}.containers[*].resources.requests.{resource}",
+                         expected=f">= {fmt(floor)}", actual=fmt(figure.amount),
+                         values_key=("resources", "requests", resource), **common)
+
+
+def _shown(figure: EffectiveFigure) -> str:
+    return "unbounded" if figure.amount is None else FORMATTERS[figure.resource](figure.amount)
 
 
 def usage(ctx: CheckContext) -> list[dict[str, object]]:
-    """Each workload's summed requests/limits against the budget, for the report's budget table."""
+    """Each workload's effective requests/limits against the budget, for the report's budget table."""
     rows: list[dict[str, object]] = []
-    for manifest in service_workloads(ctx.manifests):
-        pod = manifest.pod_spec() or {}
+    for manifest in budgeted_workloads(ctx.manifests):
+        figures = pod_figures(ctx, manifest)
+        if figures is None:
+            continue
         for kind in KINDS:
             for resource in RESOURCES:
-                total = Decimal(0)
-                try:
-                    for container in pod.get("containers") or []:
-                        raw = ((container.get("resources") or {}).get(kind) or {}).get(resource)
-                        total += parse_resource(resource, raw) if raw is not None else 0
-                except QuantityError:
-                    continue
+                figure = figures[(kind, resource)]
                 allowed = ctx.budget.resource_budget(ctx.environment, kind, resource)
                 rows.append({
                     "environment": ctx.environment, "resource": manifest.ref, "kind": kind,
-                    "name": resource, "actual": FORMATTERS[resource](total),
+                    "name": resource, "actual": _shown(figure),
                     "budget": ctx.budget.resource_text(ctx.environment, kind, resource),
-                    "percent": round(float(total / allowed * 100), 1) if allowed else None,
+                    "percent": (round(float(figure.amount / allowed * 100), 1)
+                                if allowed and figure.amount is not None else None),
                 })
     return rows
