@@ -30,8 +30,9 @@ from policies.rules import resources, rule_class, run_all
 from policies.waivers import Waiver, apply_waivers
 from policies.yamlsource import read_input_text
 
-# Renders with this API so optional objects (the ServiceMonitor) are checked too.
-API_VERSIONS = ("monitoring.coreos.com/v1",)
+# Extra APIs passed to helm as --api-versions. None: no template asks .Capabilities whether an
+# API exists, so every enabled object renders (and is checked) as a client-side install renders it.
+API_VERSIONS: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policies.helm import DEFAULT_KUBE_VERSION
-from policies.render import values_file_for
+from policies.render import render_environment, values_file_for
 
 SERVICE_KINDS = {"Deployment", "Service", "ServiceAccount", "ConfigMap", "NetworkPolicy"}
 
@@ -88,3 +88,22 @@ def test_should_keep_environment_files_small_overlays(environment, chart_dir):
         if default == value:
             repeated.append(".".join(path))
     assert repeated == [], f"values-{environment}.yaml repeats defaults: {repeated}"
+
+
+def test_should_render_the_service_monitor_without_asking_for_its_api(helm):
+    # A plain render, as `helm install --dry-run=client` does it: no --api-versions. Nothing the
+    # chart enables may disappear because an API is missing; `make install` checks the cluster.
+    development = render_environment("development", helm=helm)
+    assert "--api-versions" not in development.command
+    assert development.manifests.get("ServiceMonitor").source == "prompted-forge-mcp/templates/servicemonitor.yaml"
+
+
+def test_should_drop_the_service_monitor_only_when_it_is_switched_off(render_overlay):
+    switched_off = render_overlay("development", {"metrics": {"serviceMonitor": {"enabled": False}}})
+    assert not switched_off.manifests.of_kind("ServiceMonitor")
+
+
+def test_should_gate_no_template_on_the_cluster_s_apis(chart_dir):
+    gated = [path.name for path in sorted((chart_dir / "templates").rglob("*")) if path.is_file()
+             and ".Capabilities.APIVersions" in path.read_text(encoding="utf-8")]
+    assert gated == []

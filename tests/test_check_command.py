@@ -172,7 +172,8 @@ def test_should_report_chart_yaml_problems(tmp_path, capsys):
     chart = tmp_path / "prompted-forge-mcp"
     shutil.copytree(REPO_ROOT / "charts" / "prompted-forge-mcp", chart)
     chart_yaml = chart / "Chart.yaml"
-    chart_yaml.write_text(chart_yaml.read_text().replace("\nversion: 0.1.0", "\nversion: \"1.0\""))
+    version = yaml.safe_load(chart_yaml.read_text())["version"]
+    chart_yaml.write_text(chart_yaml.read_text().replace(f"\nversion: {version}", "\nversion: \"1.0\""))
     code, report = run_json(capsys, "--env", "staging", "--chart", str(chart), "--mode", "enforce")
     hit = next(f for f in report["findings"] if f["rule"] == "chart.metadata")
     assert code == 1 and hit["field"] == "version" and hit["file"] == str(chart_yaml) and hit["line"]
