@@ -61,6 +61,13 @@ def number_text(value: Decimal | None) -> str:
     return "nothing" if value is None else format(value.normalize(), "f")
 
 
+def load_target(budget: Budget) -> tuple[str, Decimal]:
+    """The phase that sets the P95 under load, and its number."""
+    [(phase, ms)] = [(name, Decimal(str(spec["loadP95Milliseconds"])))
+                     for name, spec in budget["phase"]["phases"].items() if "loadP95Milliseconds" in spec]
+    return phase, ms
+
+
 def helm_test_env(render: Render) -> dict[str, str]:
     pod = render.manifests.get("Pod")
     container = pod.doc["spec"]["containers"][0]
@@ -77,6 +84,16 @@ def helm_test_mismatches(render: Render, budget: Budget) -> list[str]:
         if actual is None or Decimal(actual) != expected:
             mismatches.append(f"{render.environment}: test pod env {name}: expected {expected} "
                               f"(budget {'.'.join(key)}), found {actual}")
+    load_phase, load_ms = load_target(budget)
+    if env.get("LOAD_P95_MS") is None or Decimal(env["LOAD_P95_MS"]) != load_ms:
+        mismatches.append(f"{render.environment}: test pod env LOAD_P95_MS: expected {load_ms} "
+                          f"(budget phase.phases.{load_phase}.loadP95Milliseconds), found {env.get('LOAD_P95_MS')}")
+    phases = list(budget["phase"]["phases"])
+    enforce = "true" if phases.index(budget.phase) >= phases.index(load_phase) else "false"
+    if env.get("LOAD_ENFORCE") != enforce:
+        mismatches.append(f"{render.environment}: test pod env LOAD_ENFORCE: expected {enforce} "
+                          f"(phase {budget.phase}; the load P95 is enforced from {load_phase}), "
+                          f"found {env.get('LOAD_ENFORCE')}")
     metrics_expected = render.environment in budget["metrics"]["environments"]
     if ("METRICS_URL" in env) != metrics_expected:
         verb = "does not check" if metrics_expected else "checks"
@@ -117,6 +134,20 @@ def test_should_report_a_helm_test_threshold_that_differs_from_the_budget(
     assert helm_test_mismatches(render, budget) == [
         f"development: test pod env LIVENESS_P95_MS: expected {expected} "
         "(budget health.liveness.p95Milliseconds), found 150"
+    ]
+
+
+def test_should_report_a_load_threshold_or_enforcement_that_differs_from_the_budget(
+    render_overlay: Callable[..., Render], budget: Budget
+) -> None:
+    phase, ms = load_target(budget)
+    assert budget.phase != phase, "this test assumes the load target is not yet in force"
+    render = render_overlay("production", {"budgetTest": {"load": {"p95Milliseconds": 150, "enforce": True}}})
+    assert helm_test_mismatches(render, budget) == [
+        f"production: test pod env LOAD_P95_MS: expected {ms} (budget phase.phases.{phase}.loadP95Milliseconds), "
+        "found 150",
+        f"production: test pod env LOAD_ENFORCE: expected false (phase {budget.phase}; the load P95 is enforced "
+        f"from {phase}), found true",
     ]
 
 

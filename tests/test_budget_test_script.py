@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,14 +41,31 @@ class Behaviour:
     statuses: dict[str, int] = field(default_factory=dict)
     metrics_bytes: int = 200
     seen: list[str] = field(default_factory=list)
+    # A service that slows under concurrency: a request that arrives while another is in flight waits this long.
+    crowded_delay: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Service(BaseHTTPRequestHandler):
     behaviour: Behaviour
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        self.behaviour.seen.append(self.path)
-        time.sleep(self.behaviour.delays.get(self.path, 0.0))
+        behaviour = self.behaviour
+        with behaviour.lock:
+            behaviour.seen.append(self.path)
+            behaviour.in_flight += 1
+            behaviour.most_in_flight = max(behaviour.most_in_flight, behaviour.in_flight)
+            crowded = behaviour.in_flight > 1
+        try:
+            time.sleep(behaviour.delays.get(self.path, 0.0) + (behaviour.crowded_delay if crowded else 0.0))
+            self.answer()
+        finally:
+            with behaviour.lock:
+                behaviour.in_flight -= 1
+
+    def answer(self) -> None:
         body = b"#" * self.behaviour.metrics_bytes if self.path == "/metrics" else b"ok"
         self.send_response(self.behaviour.statuses.get(self.path, 200))
         self.send_header("Content-Length", str(len(body)))
@@ -66,7 +84,8 @@ def service() -> Iterator[tuple[str, Behaviour]]:
         yield base_url, behaviour
 
 
-def run_script(base_url: str, *, metrics: bool = True, **limits: int) -> subprocess.CompletedProcess[str]:
+def run_script(base_url: str, *, metrics: bool = True, load: dict[str, str] | None = None, **limits: int
+               ) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "TARGET_URL": base_url,
@@ -78,6 +97,7 @@ def run_script(base_url: str, *, metrics: bool = True, **limits: int) -> subproc
     }
     if metrics:
         env["METRICS_URL"] = f"{base_url}/metrics"
+    env.update(load or {})
     assert NODE is not None
     return subprocess.run([NODE, str(SCRIPT)], env=env, capture_output=True, text=True,
                           timeout=SCRIPT_TIMEOUT_SECONDS, check=False)
@@ -148,4 +168,106 @@ def test_should_exit_2_naming_a_missing_threshold_before_calling_the_service(
                             timeout=SCRIPT_TIMEOUT_SECONDS, check=False)
     assert result.returncode == 2
     assert "missing required environment variable READINESS_P95_MS" in result.stderr
+    assert behaviour.seen == []
+
+
+def load_mode(clients: int, *, seconds: int = 1, max_requests: int = 200, limit_ms: int = TIGHT_MS,
+              enforce: bool = False) -> dict[str, str]:
+    return {"LOAD_CLIENTS": str(clients), "LOAD_SECONDS": str(seconds), "LOAD_MAX_REQUESTS": str(max_requests),
+            "LOAD_P95_MS": str(limit_ms), "LOAD_ENFORCE": "true" if enforce else "false"}
+
+
+def load_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in result.stdout.splitlines() if line.startswith("load ")]
+
+
+def test_should_measure_the_p95_under_load_and_pass_a_service_that_keeps_up(service: tuple[str, Behaviour]) -> None:
+    url, behaviour = service
+    result = run_script(url, metrics=False, load=load_mode(4, limit_ms=GENEROUS_MS, max_requests=40))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = load_lines(result)
+    assert [line.split(" ")[1] for line in lines] == ["endpoint=/healthz", "endpoint=/healthz?readiness=1"]
+    assert all(" clients=4 seconds=1 " in line and " errors=0 " in line and line.endswith(" ok") for line in lines)
+    assert behaviour.most_in_flight > 1  # the clients really were concurrent
+
+
+def test_should_warn_but_pass_when_the_service_slows_under_load_before_the_phase_enforces(
+    service: tuple[str, Behaviour]
+) -> None:
+    url, behaviour = service
+    behaviour.crowded_delay = SLOW_SECONDS
+    result = run_script(url, metrics=False, load=load_mode(4, max_requests=40))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = load_lines(result)
+    assert len(lines) == 2 and all(line.endswith(f" limit_ms={TIGHT_MS} WARN") for line in lines), lines
+    # The sequential checks, one request at a time, never crowd the service and stay within budget.
+    assert all(line.endswith(" ok") for line in result.stdout.splitlines() if line.startswith("endpoint="))
+    assert result.stdout.splitlines()[-1] == "budget: all checks passed"
+
+
+def test_should_exit_1_when_the_service_slows_under_load_and_the_phase_enforces(
+    service: tuple[str, Behaviour]
+) -> None:
+    url, behaviour = service
+    behaviour.crowded_delay = SLOW_SECONDS
+    result = run_script(url, metrics=False, load=load_mode(4, max_requests=40, enforce=True))
+    assert result.returncode == 1
+    assert len([line for line in load_lines(result) if line.endswith("FAIL")]) == 2
+    assert result.stdout.splitlines()[-1] == "budget: 1 endpoint(s) failed"
+
+
+def test_should_pass_one_client_against_a_service_that_only_slows_when_crowded(
+    service: tuple[str, Behaviour]
+) -> None:
+    url, behaviour = service
+    behaviour.crowded_delay = SLOW_SECONDS
+    result = run_script(url, metrics=False, load=load_mode(1, max_requests=20, limit_ms=GENEROUS_MS, enforce=True))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert behaviour.most_in_flight == 1
+
+
+def test_should_stop_the_load_at_the_request_bound(service: tuple[str, Behaviour]) -> None:
+    url, behaviour = service
+    result = run_script(url, metrics=False, load=load_mode(3, seconds=60, max_requests=10, limit_ms=GENEROUS_MS))
+    assert result.returncode == 0, result.stdout + result.stderr
+    sequential = 2 * REQUESTS
+    assert len(behaviour.seen) == sequential + 10
+    assert sum(int(line.split(" requests=")[1].split(" ")[0]) for line in load_lines(result)) == 10
+
+
+def test_should_stop_the_load_at_the_deadline(service: tuple[str, Behaviour]) -> None:
+    url, behaviour = service
+    behaviour.delays = {"/healthz": 0.05, "/healthz?readiness=1": 0.05}
+    started = time.monotonic()
+    result = run_script(url, metrics=False, load=load_mode(2, seconds=1, max_requests=999999, limit_ms=GENEROUS_MS))
+    assert result.returncode == 0, result.stdout + result.stderr
+    # Two clients at >= 50 ms a request fit at most 2 * 1 s / 50 ms = 40 requests before the deadline.
+    assert len(behaviour.seen) - 2 * REQUESTS <= 40 + 2
+    assert time.monotonic() - started < SCRIPT_TIMEOUT_SECONDS
+
+
+def test_should_count_errors_under_load_as_over_budget(service: tuple[str, Behaviour]) -> None:
+    url, behaviour = service
+    result = run_script(url, metrics=False, load=load_mode(2, max_requests=10, limit_ms=GENEROUS_MS, enforce=True))
+    assert result.returncode == 0
+    behaviour.statuses["/healthz?readiness=1"] = 503
+    behaviour.seen.clear()
+    result = run_script(url, metrics=False, readiness=GENEROUS_MS,
+                        load=load_mode(2, max_requests=10, limit_ms=GENEROUS_MS, enforce=True))
+    assert result.returncode == 1
+    failing = [line for line in load_lines(result) if line.endswith("FAIL")]
+    assert len(failing) == 1 and failing[0].startswith("load endpoint=/healthz?readiness=1 ")
+    assert 'last_error="HTTP 503"' in failing[0]
+
+
+@pytest.mark.parametrize(("name", "value"), [("LOAD_CLIENTS", "-1"), ("LOAD_CLIENTS", "2.5"), ("LOAD_SECONDS", "0"),
+                                             ("LOAD_MAX_REQUESTS", "x"), ("LOAD_P95_MS", "")])
+def test_should_exit_2_for_a_bad_load_setting_before_calling_the_service(
+    service: tuple[str, Behaviour], name: str, value: str
+) -> None:
+    url, behaviour = service
+    load = load_mode(2) | {name: value}
+    result = run_script(url, metrics=False, load=load)
+    assert result.returncode == 2
+    assert name in result.stderr
     assert behaviour.seen == []
