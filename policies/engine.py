@@ -66,7 +66,8 @@ def locate(finding: Finding, ctx: CheckContext, chart: Path) -> Finding:
     if manifest and manifest.source and not manifest.origin_is_file:
         return dataclasses.replace(finding, file=display_path(chart.parent / manifest.source))
     if manifest and manifest.origin_is_file:
-        return dataclasses.replace(finding, file=display_path(manifest.origin), line=manifest.line)
+        line, column = manifest.position(finding.field)
+        return dataclasses.replace(finding, file=display_path(manifest.origin), line=line, column=column)
     return finding
 
 

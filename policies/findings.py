@@ -28,6 +28,7 @@ class Finding:
     actual: str | None = None
     file: str | None = None
     line: int | None = None
+    column: int | None = None
     enforced: bool = True
     waived_by: str | None = None
     values_key: tuple[str | int, ...] | None = dataclass_field(default=None, compare=False, repr=False)
@@ -49,7 +50,7 @@ class Finding:
     @property
     def where(self) -> str:
         if self.file and self.line:
-            return f"{self.file}:{self.line}"
+            return f"{self.file}:{self.line}" + (f":{self.column}" if self.column else "")
         return self.file or ""
 
     def to_dict(self) -> dict[str, Any]:

@@ -190,10 +190,11 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str, str, str]:
     return dotted(path), expected, _short(error.instance), error.message
 
 
-def _where(manifest: Manifest) -> dict[str, Any]:
+def _where(manifest: Manifest, field: str | None) -> dict[str, Any]:
     if manifest.source:
         return {"source": manifest.source}
-    return {"file": manifest.origin, "line": manifest.line}
+    line, column = manifest.position(field)
+    return {"file": manifest.origin, "line": line, "column": column}
 
 
 def _unknown_kind(manifest: Manifest, environment: str, versions: Sequence[str]) -> Finding:
@@ -204,7 +205,7 @@ def _unknown_kind(manifest: Manifest, environment: str, versions: Sequence[str])
         f"nor in {CRD_DIR.relative_to(PACKAGE_DIR.parent)}/; add the CRD's schema there",
         environment=environment, resource=manifest.ref, field="kind",
         expected="a built-in kind or a pinned CRD schema", actual=f"{api_version} {manifest.kind}",
-        **_where(manifest),
+        **_where(manifest, "kind"),
     )
 
 
@@ -248,6 +249,6 @@ def validate_manifests(
                 f"{manifest.ref}: {field or '(document)'}: {message} (Kubernetes {', '.join(versions)}, "
                 f"strict schema)",
                 environment=environment, resource=manifest.ref, field=field, expected=expected, actual=actual,
-                **_where(manifest),
+                **_where(manifest, field),
             ))
     return findings

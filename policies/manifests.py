@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,10 @@ from policies.errors import InputError
 from policies.yamlsource import Loader
 
 _SOURCE = re.compile(r"^# Source: (?P<source>.+?)\s*$", re.MULTILINE)
-_SEPARATOR = re.compile(r"^---\s*$", re.MULTILINE)
+_SEPARATOR = re.compile(r"^---\s*$")
+# One step of a finding's field path: `.key`, `[0]`, `[*]`, `[name=app]` or `["odd/key"]`.
+_STEP = re.compile(r'\.?(?P<key>[^.\[\]]+)|\[(?P<index>\d+|\*)\]|\[name=(?P<named>[^\]]*)\]'
+                   r'|\[(?P<quoted>"(?:[^"\\]|\\.)*")\]')
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
 
 
@@ -28,6 +32,10 @@ class Manifest:
     # Where the document starts in the file it was read from (for --manifests input).
     origin: str | None = None
     line: int | None = None
+    # The document's own text and, for an item of a `List`, its path: fields are located lazily
+    # (only findings need positions, and most runs have none).
+    text: str | None = field(default=None, compare=False, repr=False)
+    item_path: tuple[str | int, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def origin_is_file(self) -> bool:
@@ -68,12 +76,78 @@ class Manifest:
     def pod_spec_path(self) -> str:
         return {"Pod": "spec", "CronJob": "spec.jobTemplate.spec.template.spec"}.get(self.kind, "spec.template.spec")
 
+    def position(self, field_path: str | None) -> tuple[int | None, int | None]:
+        """1-based (line, column) of a field in the file the document was read from.
+
+        A field that is not written (a default, or a `[*]` over many items) gives the
+        line of its nearest written parent; without the document's text, its first line.
+        """
+        if self.text is None or self.line is None:
+            return self.line, None
+        node = yaml.compose(self.text, Loader=Loader)
+        if node is None:
+            return self.line, None
+        # `line` is where the document's content starts; marks count from the text's first line.
+        first_line = self.line - node.start_mark.line
+        mark = node.start_mark
+        for step in (*self.item_path, *_steps(field_path or "")):
+            found = _child(node, step)
+            if found is None:
+                break
+            mark, node = found
+        return first_line + mark.line, mark.column + 1
+
+
+def _steps(field_path: str) -> list[str | int | tuple[str, str]]:
+    """`spec.containers[name=app].ports[0]` -> ["spec", "containers", ("name", "app"), "ports", 0]."""
+    steps: list[str | int | tuple[str, str]] = []
+    for match in _STEP.finditer(field_path):
+        if match["key"] is not None:
+            steps.append(match["key"])
+        elif match["index"] is not None:
+            if match["index"] == "*":
+                break  # every item: the list itself is the place to look
+            steps.append(int(match["index"]))
+        elif match["named"] is not None:
+            steps.append(("name", match["named"]))
+        else:
+            steps.append(json.loads(match["quoted"]))
+    return steps
+
+
+def _child(node: yaml.Node, step: str | int | tuple[str, str]) -> tuple[yaml.Mark, yaml.Node] | None:
+    """The mark to point at (a key, or a list item) and the node beneath it, or None when absent."""
+    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+        for key_node, value_node in node.value:
+            if key_node.value == step:
+                return key_node.start_mark, value_node
+    if isinstance(node, yaml.SequenceNode):
+        if isinstance(step, int) and 0 <= step < len(node.value):
+            return node.value[step].start_mark, node.value[step]
+        if isinstance(step, tuple):
+            for item in node.value:
+                if isinstance(item, yaml.MappingNode) and any(
+                        k.value == step[0] and getattr(v, "value", None) == step[1] for k, v in item.value):
+                    return item.start_mark, item
+    return None
+
+
+def _documents(text: str) -> Iterator[tuple[int, str]]:
+    """(first line, text) of each `---`-separated document; the first line counts from 1."""
+    start, lines = 1, []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        if _SEPARATOR.match(line.rstrip("\r\n")):
+            yield start, "".join(lines)
+            start, lines = number + 1, []
+        else:
+            lines.append(line)
+    yield start, "".join(lines)
+
 
 def parse_manifests(text: str, origin: str | Path = "<rendered>") -> list[Manifest]:
     """Split a multi-document render into Manifests, keeping each `# Source:` line."""
     manifests: list[Manifest] = []
-    offset_line = 1
-    for chunk in _SEPARATOR.split(text):
+    for first_line, chunk in _documents(text):
         match = _SOURCE.search(chunk)
         try:
             doc = yaml.load(chunk, Loader=Loader)
@@ -82,18 +156,30 @@ def parse_manifests(text: str, origin: str | Path = "<rendered>") -> list[Manife
             raise InputError(
                 f"malformed YAML in rendered manifests: {exc.problem}",
                 file=origin,
-                line=offset_line + mark.line if mark else None,
+                line=first_line + mark.line if mark else None,
+                column=mark.column + 1 if mark else None,
             ) from None
-        start_line = offset_line + len(chunk) - len(chunk.lstrip("\n"))
-        offset_line += chunk.count("\n") + 1
         if doc is None:
             continue
+        start_line = first_line + _leading_blank_or_comment_lines(chunk)
         if not isinstance(doc, dict) or "kind" not in doc:
             raise InputError("expected a Kubernetes object with a `kind`", file=origin, line=start_line)
         source = match["source"] if match else None
-        items = doc["items"] if doc["kind"].endswith("List") and isinstance(doc.get("items"), list) else [doc]
-        manifests.extend(Manifest(item, source, str(origin), start_line) for item in items)
+        if doc["kind"].endswith("List") and isinstance(doc.get("items"), list):
+            manifests.extend(Manifest(item, source, str(origin), start_line, chunk, ("items", index))
+                             for index, item in enumerate(doc["items"]))
+        else:
+            manifests.append(Manifest(doc, source, str(origin), start_line, chunk))
     return manifests
+
+
+def _leading_blank_or_comment_lines(chunk: str) -> int:
+    count = 0
+    for line in chunk.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        count += 1
+    return count
 
 
 class ManifestIndex:

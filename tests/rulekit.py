@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+from policies import CHART_DIR
 from policies.budget import Budget
 from policies.context import CheckContext
+from policies.engine import locate
 from policies.findings import Finding
-from policies.manifests import Manifest, ManifestIndex
+from policies.manifests import Manifest, ManifestIndex, parse_manifests
 from policies.render import Render
 
 Check = Callable[[CheckContext], Iterable[Finding]]
@@ -36,3 +41,28 @@ def run_rule(check: Check, docs: list[dict[str, Any]], environment: str, budget:
 
 def rule_ids(findings: Iterable[Finding]) -> set[str]:
     return {f.rule for f in findings}
+
+
+def run_rule_on_file(check: Check, docs: list[dict[str, Any]], environment: str, budget: Budget,
+                     path: Path) -> list[Finding]:
+    """Run a rule as `check --manifests` would: docs written to `path`, findings located in it."""
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+    ctx = CheckContext(environment, budget, ManifestIndex(parse_manifests(path.read_text(encoding="utf-8"),
+                                                                          origin=path)))
+    return [locate(finding, ctx, CHART_DIR) for finding in check(ctx)]
+
+
+FindingTuple = tuple[str, str | None, str | None, str | None, int | None]
+
+
+def finding_tuples(findings: Iterable[Finding]) -> list[FindingTuple]:
+    """What rule tests compare: every finding's (rule, resource, field, file, line), in order."""
+    return [(f.rule, f.resource, f.field, f.file, f.line) for f in findings]
+
+
+def line_of(path: Path, text: str, after: int = 0) -> int:
+    """1-based number of the first line at or after line `after` that contains `text`."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if number >= after and text in line:
+            return number
+    raise AssertionError(f"{text!r} is not in {path} after line {after}")

@@ -23,6 +23,8 @@ def render(outcome: Outcome) -> str:
             props.append(f"file={_escape(finding.file, True)}")
             if finding.line:
                 props.append(f"line={finding.line}")
+                if finding.column:
+                    props.append(f"col={finding.column}")
         title = f"{finding.rule} ({finding.environment or 'all'})"
         props.append(f"title={_escape(title, True)}")
         message = (f"{finding.message} — {finding.resource or ''} {finding.field or ''}: expected "
