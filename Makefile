@@ -129,8 +129,22 @@ require-env:
 	@if [ ! -f "$(ENV_VALUES)" ]; then \
 	  echo "error: ENV=$(ENV) has no values file: $(ENV_VALUES) does not exist (environments: $(patsubst $(CHART)/values-%.yaml,%,$(wildcard $(CHART)/values-*.yaml)))" >&2; exit 2; fi
 
+# Cluster targets ask the cluster first, within CLUSTER_TIMEOUT seconds, and stop with one line
+# and exit 2 when it does not answer (install: or lacks an API the ENV render uses, such as the
+# prometheus-operator CRDs), before any long work.
+CLUSTER_TIMEOUT ?= 5
+PREFLIGHT        = $(PY) scripts/cluster_preflight.py --timeout $(CLUSTER_TIMEOUT) $(if $(KUBE_CONTEXT),--kube-context $(KUBE_CONTEXT))
+
+.PHONY: cluster-reachable
+cluster-reachable: require-env setup
+	@$(PREFLIGHT)
+
+.PHONY: cluster-ready
+cluster-ready: require-env setup
+	@$(PREFLIGHT) --env $(ENV)
+
 .PHONY: install
-install: require-env ## check ENV against the budget, then helm upgrade --install it (rolled back on failure)
+install: cluster-ready ## check ENV against the budget, then helm upgrade --install it (rolled back on failure)
 	$(MAKE) check ENV=$(ENV)
 	@# Helm 4 renamed --atomic to --rollback-on-failure; Helm 3 knows only --atomic.
 	$(HELM) upgrade --install $(RELEASE) $(CHART) $(KUBE_FLAGS) --create-namespace \
@@ -138,10 +152,10 @@ install: require-env ## check ENV against the budget, then helm upgrade --instal
 	  --wait --timeout $(HELM_TIMEOUT) -f $(ENV_VALUES)
 
 .PHONY: uninstall
-uninstall: require-env ## helm uninstall the ENV release
+uninstall: cluster-reachable ## helm uninstall the ENV release
 	$(HELM) uninstall $(RELEASE) $(KUBE_FLAGS) --wait --timeout $(HELM_TIMEOUT)
 
 .PHONY: diff
-diff: require-env setup ## deepdiff of the installed ENV release against a fresh render (exit 1 when they differ)
+diff: cluster-reachable ## deepdiff of the installed ENV release against a fresh render (exit 1 when they differ)
 	$(PY) scripts/cluster_diff.py --env $(ENV) --release $(RELEASE) --namespace $(NAMESPACE) \
 	  $(if $(KUBE_CONTEXT),--kube-context $(KUBE_CONTEXT))

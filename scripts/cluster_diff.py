@@ -7,9 +7,9 @@ are parsed with policies.manifests and compared object by object (keyed by
 `Kind/name`) with deepdiff. Edits made to live objects behind helm's back (for
 example with `kubectl edit`) are not in helm's record and so are not shown.
 
-The chart renders some objects only when the cluster serves their API (the
-ServiceMonitor); the API versions are read from the cluster with
-`kubectl api-versions` unless given with --api-versions.
+No template asks the cluster which APIs it serves, so the render needs none;
+--api-versions is still passed on to helm for a chart that does. `make diff`
+checks first that the cluster answers (scripts/cluster_preflight.py).
 
 Usage: python scripts/cluster_diff.py --env ENV [--release NAME] [--namespace NS]
        [--kube-context CTX] [--api-versions GROUP/VERSION ...] [--kube-version X.Y.Z]
@@ -19,8 +19,6 @@ Exit codes: 0 no differences, 1 differences (printed), 2 bad input or an unreach
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -42,8 +40,6 @@ from policies.render import (  # noqa: E402
     load_values_layers,
     values_file_for,
 )
-
-KUBECTL_TIMEOUT_SECONDS = 20.0
 
 
 def context_flags(kube_context: str | None) -> list[str]:
@@ -100,29 +96,6 @@ def diff_manifests(installed: Iterable[Manifest], rendered: Iterable[Manifest]) 
     return lines
 
 
-def kubectl_binary() -> str:
-    """$KUBECTL (`make` sets it to the pinned copy from scripts/bootstrap_helm.py), else kubectl on PATH."""
-    return os.environ.get("KUBECTL") or "kubectl"
-
-
-def cluster_api_versions(kube_context: str | None) -> tuple[str, ...]:
-    command = [kubectl_binary(), "api-versions", f"--request-timeout={KUBECTL_TIMEOUT_SECONDS:g}s"]
-    if kube_context:
-        command += ["--context", kube_context]
-    hint = "pass --api-versions to render without asking the cluster"
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=KUBECTL_TIMEOUT_SECONDS + 5)
-    except FileNotFoundError:
-        raise InputError(f"kubectl not found; {hint}") from None
-    except subprocess.TimeoutExpired:
-        raise InputError(
-            f"`{' '.join(command)}` did not answer within {KUBECTL_TIMEOUT_SECONDS:g} s; {hint}"
-        ) from None
-    if result.returncode != 0:
-        raise InputError(f"`{' '.join(command)}` failed: {result.stderr.strip()}; {hint}")
-    return tuple(line.strip() for line in result.stdout.splitlines() if line.strip())
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", required=True, help="environment whose values file `make install` uses")
@@ -130,7 +103,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--namespace", default=NAMESPACE, help="namespace of the release")
     parser.add_argument("--kube-context", help="kubeconfig context (default: the current one)")
     parser.add_argument("--api-versions", nargs="*", metavar="GROUP/VERSION",
-                        help="API versions the cluster serves (default: ask kubectl)")
+                        help="API versions to render for (passed to helm template; default: none)")
     parser.add_argument("--kube-version", default=DEFAULT_KUBE_VERSION,
                         help="Kubernetes version to render for")
     return parser.parse_args(argv)
@@ -140,8 +113,7 @@ def main(argv: list[str] | None = None, helm: Helm | None = None) -> int:
     args = parse_args(argv)
     try:
         helm = helm or find_helm()
-        api_versions = (tuple(args.api_versions) if args.api_versions is not None
-                        else cluster_api_versions(args.kube_context))
+        api_versions = tuple(args.api_versions or ())
         rendered = rendered_manifests(args.env, args.release, args.namespace, helm,
                                       api_versions=api_versions, kube_version=args.kube_version)
         installed = installed_manifests(helm, args.release, args.namespace, args.kube_context)
