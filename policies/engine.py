@@ -23,12 +23,12 @@ from policies.manifests import ManifestIndex, parse_manifests
 from policies.outcome import Measurement, Outcome
 from policies.paths import display_path
 from policies.pipeline import performance_checks
-from policies.render import Render, render_environment
+from policies.render import Render, ValuesLayers, render_environment
 from policies.review import next_review, review_findings
 from policies.ruleclass import SAFETY
 from policies.rules import resources, rule_class, run_all
 from policies.waivers import Waiver, apply_waivers
-from policies.yamlsource import read_input_text
+from policies.yamlsource import dotted, read_input_text
 
 # Extra APIs passed to helm as --api-versions. None: no template asks .Capabilities whether an
 # API exists, so every enabled object renders (and is checked) as a client-side install renders it.
@@ -58,6 +58,10 @@ def locate(finding: Finding, ctx: CheckContext, chart: Path) -> Finding:
     """Fill in where to fix a finding: the values file line, else the template or input file."""
     if finding.file:
         return finding
+    if finding.values_keys and ctx.layers:
+        located = locate_inputs(finding, ctx.layers)
+        if located:
+            return located
     if finding.values_key and ctx.layers:
         located = ctx.layers.locate(finding.values_key)
         if located:
@@ -69,6 +73,30 @@ def locate(finding: Finding, ctx: CheckContext, chart: Path) -> Finding:
         line, column = manifest.position(finding.field)
         return dataclasses.replace(finding, file=display_path(manifest.origin), line=line, column=column)
     return finding
+
+
+def locate_inputs(finding: Finding, layers: ValuesLayers) -> Finding | None:
+    """A derived figure: name every value it came from, and point at the one layered last.
+
+    The top-most layer is where the latest change was made (an overlay over the
+    environment file over the defaults), so it is the likeliest place to fix.
+    """
+    decided = [(key, layers.decide(key)) for key in finding.values_keys]
+    written = [(key, found) for key, found in decided if found]
+    if not written:
+        return None
+    inputs = tuple(f"{dotted(key)}={_shown(layers.value(key))} ({display_path(found[1])}:{found[2]})"
+                   for key, found in written)
+    # max() keeps the first of equals, so the rule's own order breaks ties.
+    _, (_, file, line) = max(written, key=lambda item: item[1][0])
+    return dataclasses.replace(finding, file=display_path(file), line=line, inputs=inputs,
+                               message=f"{finding.message}; from {', '.join(inputs)}")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "unset" if value is None else str(value)
 
 
 def enforced(rule: str, request: CheckRequest) -> bool:

@@ -15,7 +15,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
-    """What a rule found. `values_key` and `source` are hints that the engine turns into file/line."""
+    """What a rule found. `values_key`, `values_keys` and `source` are hints that the engine turns into
+    file/line; `inputs` then names each value a derived figure came from, with its file:line."""
 
     rule: str
     severity: Severity
@@ -31,7 +32,10 @@ class Finding:
     column: int | None = None
     enforced: bool = True
     waived_by: str | None = None
+    inputs: tuple[str, ...] = ()
     values_key: tuple[str | int, ...] | None = dataclass_field(default=None, compare=False, repr=False)
+    # Several values that together decide a derived figure (timing formulas).
+    values_keys: tuple[tuple[str | int, ...], ...] = dataclass_field(default=(), compare=False, repr=False)
     source: str | None = dataclass_field(default=None, compare=False, repr=False)
 
     @property
@@ -56,6 +60,8 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("values_key")
+        data.pop("values_keys")
+        data["inputs"] = list(self.inputs)
         data.pop("source")
         data["severity"] = self.effective_severity
         data["budget_severity"] = self.severity.value

@@ -45,14 +45,50 @@ class ValuesLayers:
             merged = deep_merge(merged, sourced.data or {})
         return merged
 
-    def locate(self, key_path: KeyPath) -> tuple[str, int | None] | None:
-        """The file (and line) that decides key_path: the last layer that writes it or a prefix."""
-        for end in range(len(key_path), 0, -1):
-            prefix = tuple(key_path[:end])
-            for sourced in reversed(self.files):
+    def decide(self, key_path: KeyPath) -> tuple[int, str, int | None] | None:
+        """(layer index, file, line) of what decides key_path's value.
+
+        Helm merges maps key by key and replaces everything else, so the deciding
+        layer is the top-most one that writes the key itself, or writes a parent
+        as a non-map (a list or scalar replaces whatever lower layers had
+        beneath it). When no layer writes the key (the template's default
+        applies), the top-most layer writing its deepest written parent.
+        """
+        key_path = tuple(key_path)
+        for index in range(len(self.files) - 1, -1, -1):
+            sourced = self.files[index]
+            if sourced.defines(key_path):
+                return index, str(sourced.path), sourced.line_of(key_path)
+            for end in range(len(key_path) - 1, 0, -1):
+                prefix = key_path[:end]
                 if sourced.defines(prefix):
-                    return str(sourced.path), sourced.line_of(prefix)
+                    if not isinstance(_value_at(sourced.data, prefix), dict):
+                        return index, str(sourced.path), sourced.line_of(prefix)
+                    break
+        for end in range(len(key_path) - 1, 0, -1):
+            prefix = key_path[:end]
+            for index in range(len(self.files) - 1, -1, -1):
+                if self.files[index].defines(prefix):
+                    return index, str(self.files[index].path), self.files[index].line_of(prefix)
         return None
+
+    def locate(self, key_path: KeyPath) -> tuple[str, int | None] | None:
+        """The file (and line) that decides key_path (see `decide`)."""
+        decided = self.decide(key_path)
+        return (decided[1], decided[2]) if decided else None
+
+    def value(self, key_path: KeyPath) -> Any:
+        """The merged value at key_path, or None when unset."""
+        return _value_at(self.merged, key_path)
+
+
+def _value_at(data: Any, key_path: KeyPath) -> Any:
+    for part in key_path:
+        within_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (within_list or (isinstance(data, dict) and part in data)):
+            return None
+        data = data[part]
+    return data
 
 
 def load_values_layers(environment: str, extra_values: tuple[Path, ...] = (), chart: Path = CHART_DIR) -> ValuesLayers:

@@ -17,6 +17,9 @@ from policies.rules._pods import container_env, enabled_flags, main_container, s
 from policies.rules.probes import probe_value
 
 BASELINE_FLAG = "PF_ORCH_ENABLED"
+# The values key that switches each feature flag on: the flags on choose T_boot.
+FEATURE_VALUES = {"PF_ORCH_ENABLED": "orchestrator", "PF_OBSERVABILITY_ENABLED": "observability",
+                  "PF_DB_STUB_ENABLED": "databaseStub", "PF_ORCH_ENHANCED_ENABLED": "enhancedOrchestrator"}
 RULES = {
     # earliest_ready = max(startup.initialDelaySeconds, readiness.initialDelaySeconds) <= T_boot
     "timing.boot-detection": "probes can report Ready as soon as the service meets its boot target",
@@ -68,7 +71,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         startup = container.get("startupProbe") or {}
         liveness = container.get("livenessProbe") or {}
         readiness = container.get("readinessProbe") or {}
-        t_boot, boot_kind = boot_target(ctx, container_env(ctx.manifests, container))
+        env = container_env(ctx.manifests, container)
+        t_boot, boot_kind = boot_target(ctx, env)
+        feature_keys = tuple(("features", FEATURE_VALUES[f]) for f in enabled_flags(env) if f in FEATURE_VALUES)
 
         earliest = max(probe_value(startup, "initialDelaySeconds") if startup else 0,
                        probe_value(readiness, "initialDelaySeconds"))
@@ -76,7 +81,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             yield failure("timing.boot-detection",
                           f"probes cannot report Ready before {earliest}s; boot target ({boot_kind}) is {t_boot:g}s",
                           field=f"{path}.readinessProbe.initialDelaySeconds", expected=f"<= {t_boot:g}s",
-                          actual=f"{earliest}s", values_key=("probes", "readiness", "initialDelaySeconds"), **common)
+                          actual=f"{earliest}s",
+                          values_keys=(("probes", "startup", "initialDelaySeconds"),
+                                       ("probes", "readiness", "initialDelaySeconds"), *feature_keys), **common)
 
         killer, killer_name = (startup, "startup") if startup else (liveness, "liveness")
         if killer:
@@ -88,7 +95,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                               f"the {killer_name} probe kills a booting pod after {kill_after}s, "
                               f"before the {alert}s readiness alert line",
                               field=f"{path}.{killer_name}Probe", expected=f">= {alert}s", actual=f"{kill_after}s",
-                              values_key=("probes", killer_name, "failureThreshold"), **common)
+                              values_keys=tuple(("probes", killer_name, key) for key in
+                                                ("initialDelaySeconds", "periodSeconds", "failureThreshold")),
+                              **common)
 
         min_ready = int((workload.doc.get("spec") or {}).get("minReadySeconds", 0))
         ready_worst = t_boot + (probe_value(startup, "periodSeconds") if startup else 0) + \
@@ -99,14 +108,18 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                           f"(boot {t_boot:g}s + probe cadence + minReadySeconds {min_ready}s)",
                           field=f"{path}.readinessProbe.periodSeconds",
                           expected=f"<= {rollout['podReplacementSeconds']}s", actual=f"{ready_worst:g}s",
-                          values_key=("probes", "readiness", "periodSeconds"), **common)
+                          values_keys=(*feature_keys, *((("probes", "startup", "periodSeconds"),) if startup else ()),
+                                       ("probes", "readiness", "periodSeconds"),
+                                       ("probes", "readiness", "successThreshold"), ("rollout", "minReadySeconds")),
+                          **common)
 
         unready_after = probe_value(readiness, "periodSeconds") * probe_value(readiness, "failureThreshold")
         if readiness and unready_after > rollout["healthCheckStabilizationSeconds"]:
             yield failure("timing.stabilization",
                           f"a failing pod keeps receiving traffic for up to {unready_after}s",
                           field=f"{path}.readinessProbe", expected=f"<= {rollout['healthCheckStabilizationSeconds']}s",
-                          actual=f"{unready_after}s", values_key=("probes", "readiness", "failureThreshold"),
+                          actual=f"{unready_after}s", values_keys=(("probes", "readiness", "periodSeconds"),
+                                                                   ("probes", "readiness", "failureThreshold")),
                           **common)
 
         switch = rollout["trafficSwitchSeconds"]
@@ -116,10 +129,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             yield failure("timing.traffic-switch",
                           f"the pod stops {sleep:g}s after removal; endpoints need {switch}s to switch traffic",
                           field=f"{path}.lifecycle.preStop", expected=f"sleep >= {switch}s", actual=f"{sleep:g}s",
-                          values_key=("preStopSleepSeconds",), **common)
+                          values_keys=(("preStopSleepSeconds",),), **common)
         elif grace < sleep + switch:
             yield failure("timing.traffic-switch",
                           f"terminationGracePeriodSeconds {grace}s leaves under {switch}s after the preStop sleep",
                           field=f"{workload.pod_spec_path()}.terminationGracePeriodSeconds",
                           expected=f">= {sleep + switch:g}s", actual=f"{grace}s",
-                          values_key=("terminationGracePeriodSeconds",), **common)
+                          values_keys=(("terminationGracePeriodSeconds",), ("preStopSleepSeconds",)), **common)
