@@ -34,6 +34,7 @@ FAMILY_CLASSES: dict[str, str] = {
     "chart": SAFETY,
     "pod": SAFETY,
     "security": SAFETY,
+    "pss": SAFETY,
     "secrets": SAFETY,
     "drift": SAFETY,
     "waiver": SAFETY,

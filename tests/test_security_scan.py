@@ -11,7 +11,7 @@ from builders import budget_with
 from policies.budget import Budget
 from policies.context import CheckContext
 from policies.render import Render
-from policies.rules import probes, resources, secrets, security
+from policies.rules import pod_security, probes, resources, secrets, security
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 # The scanner checks other rule families own: requests and limits everywhere, probes on the service.
@@ -20,7 +20,7 @@ SCANNER_RULES = {"resources.set", "resources.quantity", "probes.present"}
 
 def scan(render: Render, budget: Budget) -> list[Any]:
     ctx = CheckContext(render.environment, budget, render.manifests, render.layers)
-    found = [*security.check(ctx), *secrets.check(ctx)]
+    found = [*pod_security.check(ctx), *security.check(ctx), *secrets.check(ctx)]
     found += [f for f in (*resources.check(ctx), *probes.check(ctx)) if f.rule in SCANNER_RULES]
     return found
 
@@ -86,10 +86,11 @@ def test_should_flag_a_tag_only_image_where_the_budget_requires_a_digest(rendere
 
 @pytest.mark.parametrize(("overlay", "rule"), [
     ({"extraEnv": {"API_TOKEN": "abc123"}}, "secrets.literal"),
-    ({"securityContext": {"runAsUser": 0}}, "security.non-root"),
+    ({"securityContext": {"runAsUser": 0}}, "pss.restricted.running-as-non-root-user"),
+    ({"securityContext": {"runAsUser": 1000}}, "security.high-uid-gid"),
     ({"serviceAccount": {"automountToken": True}}, "security.service-account-token"),
     ({"image": {"tag": "latest"}}, "security.image-tag"),
-], ids=["secret-in-extra-env", "root-user", "token-mounted", "latest-tag"])
+], ids=["secret-in-extra-env", "root-user", "low-uid", "token-mounted", "latest-tag"])
 def test_should_flag_a_hardening_mistake_made_in_values(render_overlay: Callable[..., Render], budget: Budget,
                                                         overlay: dict[str, Any], rule: str) -> None:
     assert rule in {f.rule for f in scan(render_overlay("production", overlay), budget)}

@@ -1,8 +1,9 @@
-"""Pod Security Standards "restricted" and the usual scanner checks, for every pod rendered.
+"""Hardening beyond the Pod Security Standards, for every pod rendered: the usual scanner checks.
 
-Resources and probes on every container are the resources and probes rules'
-business; this module covers the security context, the host, volumes, images,
-the API token and the NetworkPolicy in front of the pods.
+The standard's controls are policies/rules/pod_security.py; resources and probes
+on every container are the resources and probes rules' business. This module
+covers fixed high ids, the read-only root, images, the API token and the
+NetworkPolicy in front of the pods.
 """
 
 from __future__ import annotations
@@ -17,14 +18,9 @@ from policies.rules._pods import ContainerRef, containers, service_workloads
 from policies.rules.rollout import selects
 
 RULES = {
-    "security.privileged": "no privileged container",
-    "security.privilege-escalation": "allowPrivilegeEscalation is false",
-    "security.capabilities": "all capabilities are dropped (only NET_BIND_SERVICE may be added)",
-    "security.non-root": "containers run as non-root with a fixed high UID and GID (>= 10000)",
-    "security.seccomp": "the seccomp profile is RuntimeDefault or Localhost",
+    "security.high-uid-gid": "containers run with a fixed high UID and GID (>= 10000), beyond the standard's "
+                             "non-zero UID",
     "security.read-only-root": "the root filesystem is read-only",
-    "security.host-access": "no host network, PID or IPC namespace and no hostPort",
-    "security.volume-types": "only volume types the restricted standard allows (no hostPath)",
     "security.image-tag": "images carry a pinned tag or digest (never latest) where the budget requires it",
     "security.image-digest": "the service image is referenced by digest where the budget requires it",
     "security.image-pull-policy": "imagePullPolicy is explicit",
@@ -34,10 +30,6 @@ RULES = {
                                      "(http, and metrics where metrics are on)",
 }
 MIN_ID = 10000
-# Pod Security Standards "restricted": the only volume sources a pod may use.
-RESTRICTED_VOLUMES = frozenset({"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral",
-                                "persistentVolumeClaim", "projected", "secret"})
-ALLOWED_CAPABILITY = "NET_BIND_SERVICE"
 
 
 def _effective(pod: dict[str, Any], container: dict[str, Any], key: str) -> tuple[Any, str]:
@@ -93,40 +85,15 @@ def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]
         value, owner = _effective(pod, container, key)
         return value, (owner, key)
 
-    if sc.get("privileged"):
-        yield fail("security.privileged", "container is privileged", f"{field}.privileged", "false", True,
-                   ("securityContext", "privileged"))
-    if sc.get("allowPrivilegeEscalation") is not False:
-        yield fail("security.privilege-escalation", "privilege escalation is not disabled",
-                   f"{field}.allowPrivilegeEscalation", "false", sc.get("allowPrivilegeEscalation", "unset"),
-                   ("securityContext", "allowPrivilegeEscalation"))
-    caps = sc.get("capabilities") or {}
-    if "ALL" not in (caps.get("drop") or []) or set(caps.get("add") or []) - {ALLOWED_CAPABILITY}:
-        yield fail("security.capabilities", "capabilities are not all dropped", f"{field}.capabilities",
-                   f"drop [ALL], add at most [{ALLOWED_CAPABILITY}]", caps or "unset",
-                   ("securityContext", "capabilities"))
     for id_key in ("runAsUser", "runAsGroup"):
         value, key = setting(id_key)
         if isinstance(value, bool) or not isinstance(value, int) or value < MIN_ID:
-            yield fail("security.non-root", f"{id_key} is not a fixed high id", f"{field}.{id_key}",
+            yield fail("security.high-uid-gid", f"{id_key} is not a fixed high id", f"{field}.{id_key}",
                        f">= {MIN_ID}", "unset" if value is None else value, key)
-    non_root, key = setting("runAsNonRoot")
-    if non_root is not True:
-        yield fail("security.non-root", "runAsNonRoot is not true", f"{field}.runAsNonRoot", "true",
-                   "unset" if non_root is None else non_root, key)
-    profile, key = setting("seccompProfile")
-    seccomp = (profile or {}).get("type")
-    if seccomp not in ("RuntimeDefault", "Localhost"):
-        yield fail("security.seccomp", "no RuntimeDefault seccomp profile", f"{field}.seccompProfile.type",
-                   "RuntimeDefault", seccomp or "unset", key)
     if sc.get("readOnlyRootFilesystem") is not True:
         yield fail("security.read-only-root", "the root filesystem is writable",
                    f"{field}.readOnlyRootFilesystem", "true", sc.get("readOnlyRootFilesystem", "unset"),
                    ("securityContext", "readOnlyRootFilesystem"))
-    for index, port in enumerate(container.get("ports") or []):
-        if port.get("hostPort"):
-            yield fail("security.host-access", "container binds a host port",
-                       f"{ref.path}.ports[{index}].hostPort", "unset", port["hostPort"])
     if not container.get("imagePullPolicy"):
         yield fail("security.image-pull-policy", "imagePullPolicy is left to the cluster default",
                    f"{ref.path}.imagePullPolicy", "Always or IfNotPresent", "unset",
@@ -150,17 +117,6 @@ def _image_checks(ctx: CheckContext, ref: ContainerRef, fail: Any) -> Iterator[F
 def _pod_checks(ctx: CheckContext, manifest: Manifest, pod: dict[str, Any]) -> Iterator[Finding]:
     base = manifest.pod_spec_path()
     common = dict(environment=ctx.environment, resource=manifest.ref, source=manifest.source)
-    for host in ("hostNetwork", "hostPID", "hostIPC"):
-        if pod.get(host):
-            yield failure("security.host-access", f"pod shares the host's {host[4:]} namespace",
-                          field=f"{base}.{host}", expected="false", actual="true", **common)
-    for index, volume in enumerate(pod.get("volumes") or []):
-        kinds = sorted(set(volume) - {"name"} - RESTRICTED_VOLUMES)
-        if kinds:
-            yield failure("security.volume-types", f"volume {volume.get('name')!r} is a {kinds[0]} volume",
-                          field=f"{base}.volumes[{index}].{kinds[0]}",
-                          expected=f"one of {', '.join(sorted(RESTRICTED_VOLUMES))}", actual=kinds[0],
-                          **common)
     if pod.get("automountServiceAccountToken") is not False:
         yield failure("security.service-account-token", "the API token is mounted into the pod",
                       field=f"{base}.automountServiceAccountToken", expected="false",

@@ -1,0 +1,220 @@
+"""Every Pod Security Standards control, driven by the published table (tests/pss_published.py).
+
+For each control, each allowed value passes and each forbidden value fails with
+the rule named for the control, at each level the value can be set: pod, app
+container, init container and native sidecar; in a Deployment, a CronJob and a
+bare Pod.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from builders import container, context, pod_security_context
+from pss_published import CONTROLS, UNSET, Control, baseline_forbids, rule_id
+
+from policies.kubeschema import chart_kube_versions
+from policies.rules import pod_security
+
+KINDS = ("Deployment", "CronJob", "Pod")
+SPEC_PATH = {"Deployment": "spec.template.spec", "CronJob": "spec.jobTemplate.spec.template.spec", "Pod": "spec"}
+# Where a table field written for spec.containers[*] / spec.initContainers[*] lands: (list, index, name).
+TARGETS = {"spec.containers[*]": [("containers", 0, "app")],
+           "spec.initContainers[*]": [("initContainers", 0, "init"), ("initContainers", 1, "sidecar")]}
+Key = str | int
+
+
+def _container(name: str, **overrides: Any) -> dict[str, Any]:
+    return container(name, ports=[{"name": name[:6], "containerPort": 9000}], livenessProbe=None,
+                     readinessProbe=None, **overrides)
+
+
+def pod_spec() -> dict[str, Any]:
+    """A pod every control admits: hardened app, init and sidecar containers."""
+    return {"securityContext": pod_security_context(), "automountServiceAccountToken": False,
+            "containers": [_container("app")],
+            "initContainers": [_container("init"), _container("sidecar", restartPolicy="Always")]}
+
+
+def workload(kind: str, spec: dict[str, Any], annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": "pf"}
+    if annotations:
+        metadata["annotations"] = annotations
+    template = {"metadata": metadata, "spec": spec}
+    if kind == "Pod":
+        return {"apiVersion": "v1", "kind": "Pod", **template}
+    if kind == "CronJob":
+        return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "pf"},
+                "spec": {"schedule": "@hourly", "jobTemplate": {"spec": {"template": template}}}}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "pf"},
+            "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": template}}
+
+
+def _keys(path: str) -> list[Key]:
+    return [int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", path)]
+
+
+def _set(node: Any, keys: list[Key], value: Any) -> None:
+    """Set a value at keys, creating dicts (and one-item lists for [0]); UNSET removes it and empty parents."""
+    head, rest = keys[0], keys[1:]
+    if not rest:
+        if value is UNSET:
+            node.pop(head, None)
+        else:
+            node[head] = copy.deepcopy(value)
+        return
+    if isinstance(head, str) and head not in node:
+        if value is UNSET:
+            return
+        node[head] = [{}] if rest[0] == 0 else {}
+    child = node[head]
+    if isinstance(child, list) and not child:
+        child.append({})
+    _set(child, rest, value)
+    if value is UNSET and isinstance(head, str) and not node[head]:
+        node.pop(head)
+
+
+def cases() -> Iterator[Any]:
+    for control in CONTROLS:
+        for field in control.fields:
+            for where, index, name in _targets(field):
+                for value in control.allowed:
+                    yield pytest.param(control, field, where, index, name, value, True,
+                                       id=f"{rule_id(control)}:{name}:{field.rsplit('.', 1)[-1]}={value!r}:allowed")
+                for value in control.forbidden:
+                    yield pytest.param(control, field, where, index, name, value, False,
+                                       id=f"{rule_id(control)}:{name}:{field.rsplit('.', 1)[-1]}={value!r}:forbidden")
+
+
+def _targets(field: str) -> list[tuple[str, int, str]]:
+    for prefix, targets in TARGETS.items():
+        if field.startswith(prefix + "."):
+            return targets
+    return [("pod", 0, "pod")]
+
+
+def apply(kind: str, field: str, where: str, index: int, value: Any) -> tuple[dict[str, Any], str, str | None]:
+    """A workload with the table field set to value, the concrete path a finding names, and its container."""
+    spec = pod_spec()
+    annotations: dict[str, str] = {}
+    base = SPEC_PATH[kind]
+    meta = base.removesuffix(".spec") + ".metadata" if kind != "Pod" else "metadata"
+    if field.startswith("metadata.annotations"):
+        key = "container.apparmor.security.beta.kubernetes.io/app"
+        if value is not UNSET:
+            annotations[key] = value
+        return workload(kind, spec, annotations), f'{meta}.annotations["{key}"]', None
+    if field == "spec.volumes[*]":
+        spec["volumes"] = [{"name": "data", value: {}}]
+        return workload(kind, spec), f"{base}.volumes[0].{value}", None
+    if where == "pod":
+        relative = field.removeprefix("spec.")
+        _set(spec, _keys(relative.replace("[*]", "[0]")), value)
+        if relative.startswith("sysctls") and value is not UNSET:
+            spec["securityContext"]["sysctls"][0]["value"] = "1"
+        return workload(kind, spec), f"{base}.{relative.replace('[*]', '[0]')}", None
+    suffix = field.split("].", 1)[1]
+    _set(spec[where][index], _keys(suffix.replace("[*]", "[0]")), value)
+    return (workload(kind, spec), f"{base}.{where}[{index}].{suffix.replace('[*]', '[0]')}",
+            spec[where][index]["name"])
+
+
+def pss_findings(doc: dict[str, Any]) -> list[tuple[str | None, ...]]:
+    return [(f.rule, f.resource, f.field, f.container) for f in pod_security.check(context(doc))]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("control", "field", "where", "index", "name", "value", "allowed"), list(cases()))
+def test_should_judge_each_value_of_the_published_table(kind: str, control: Control, field: str, where: str,
+                                                        index: int, name: str, value: Any, allowed: bool) -> None:
+    doc, path, container_name = apply(kind, field, where, index, value)
+    found = pss_findings(doc)
+    rule = rule_id(control)
+    if allowed:
+        assert [f for f in found if f[0] == rule] == []
+        if control.profile == "restricted":
+            assert found == []
+    else:
+        reported_as = rule_id(baseline_forbids(control, value) or control)
+        assert found == [(reported_as, f"{kind}/pf", path, container_name)]
+
+
+def test_should_have_one_rule_per_published_control() -> None:
+    assert set(pod_security.RULES) == {rule_id(control) for control in CONTROLS}
+
+
+def test_should_judge_at_the_lowest_minor_of_the_chart_kube_version_range() -> None:
+    assert chart_kube_versions()[0] == pod_security.JUDGED_AT
+
+
+def test_should_say_in_each_finding_at_which_version_it_was_judged() -> None:
+    doc, _, _ = apply("Pod", "spec.securityContext.sysctls[*].name", "pod", 0, "net.ipv4.tcp_rmem")
+    [finding] = pod_security.check(context(doc))
+    assert f"judged at Kubernetes {pod_security.JUDGED_AT}" in finding.message
+
+
+# The page: "The container fields may be undefined/nil if the pod-level field is set" -- and only then.
+@pytest.mark.parametrize(("key", "rule"), [("runAsNonRoot", "pss.restricted.running-as-non-root"),
+                                           ("seccompProfile", "pss.restricted.seccomp")])
+@pytest.mark.parametrize(("where", "index"), [("containers", 0), ("initContainers", 0), ("initContainers", 1)])
+def test_should_require_the_setting_on_a_container_when_the_pod_leaves_it_unset(key: str, rule: str, where: str,
+                                                                                 index: int) -> None:
+    spec = pod_spec()
+    del spec["securityContext"][key]
+    del spec[where][index]["securityContext"][key]
+    field = f"spec.template.spec.{where}[{index}].securityContext.{key}"
+    field += ".type" if key == "seccompProfile" else ""
+    assert pss_findings(workload("Deployment", spec)) == [(rule, "Deployment/pf", field, spec[where][index]["name"])]
+
+
+@pytest.mark.parametrize("key", ["runAsNonRoot", "seccompProfile", "runAsUser"])
+def test_should_accept_the_setting_only_at_pod_level(key: str) -> None:
+    spec = pod_spec()
+    for item in (*spec["containers"], *spec["initContainers"]):
+        del item["securityContext"][key]
+    assert pss_findings(workload("Deployment", spec)) == []
+
+
+def test_should_fail_an_explicit_pod_level_false_even_when_every_container_says_true() -> None:
+    spec = pod_spec()
+    spec["securityContext"]["runAsNonRoot"] = False
+    assert pss_findings(workload("Pod", spec)) == [
+        ("pss.restricted.running-as-non-root", "Pod/pf", "spec.securityContext.runAsNonRoot", None)]
+
+
+def test_should_not_relax_proc_mount_for_pods_without_host_users_at_1_31() -> None:
+    spec = pod_spec()
+    spec["hostUsers"] = False
+    spec["containers"][0]["securityContext"]["procMount"] = "Unmasked"
+    assert pss_findings(workload("Pod", spec)) == [
+        ("pss.baseline.proc-mount-type", "Pod/pf", "spec.containers[0].securityContext.procMount", "app")]
+
+
+def test_should_exempt_windows_pods_from_the_linux_only_restricted_controls() -> None:
+    spec = pod_spec()
+    spec["os"] = {"name": "windows"}
+    for item in (*spec["containers"], *spec["initContainers"]):
+        for key in ("allowPrivilegeEscalation", "seccompProfile", "capabilities"):
+            del item["securityContext"][key]
+    del spec["securityContext"]["seccompProfile"]
+    assert pss_findings(workload("Pod", spec)) == []
+
+
+def test_should_accept_an_selinux_level_with_a_container_type() -> None:
+    spec = pod_spec()
+    spec["securityContext"]["seLinuxOptions"] = {"type": "container_t", "level": "s0:c123,c456"}
+    assert pss_findings(workload("Pod", spec)) == []
+
+
+def test_should_point_pod_and_container_findings_at_their_values_keys() -> None:
+    spec = pod_spec()
+    spec["securityContext"]["sysctls"] = [{"name": "kernel.msgmax", "value": "65536"}]
+    spec["containers"][0]["securityContext"]["procMount"] = "Unmasked"
+    keys = [(f.rule, f.values_key) for f in pod_security.check(context(workload("Deployment", spec)))]
+    assert keys == [("pss.baseline.sysctls", ("podSecurityContext", "sysctls")),
+                    ("pss.baseline.proc-mount-type", ("securityContext", "procMount"))]
