@@ -27,7 +27,8 @@ def test_should_give_every_catalogued_rule_a_class():
     ("timing.helm-lint", BUDGET), ("metrics.environments", BUDGET), ("pipeline.total", BUDGET),
     ("regression.image-size", BUDGET),
     ("schema.kubernetes", SAFETY), ("helm.error", SAFETY), ("chart.metadata", SAFETY),
-    ("security.privileged", SAFETY), ("secrets.literal", SAFETY), ("drift.unexpected", SAFETY),
+    ("pss.baseline.privileged-containers", SAFETY), ("security.read-only-root", SAFETY),
+    ("secrets.literal", SAFETY), ("drift.unexpected", SAFETY),
     ("waiver.unused", SAFETY),
 ])
 def test_should_class_rules_by_what_the_phase_governs(rule, expected):
@@ -85,7 +86,7 @@ def test_should_fail_the_same_budget_finding_when_enforcing(over_budget):
 def test_should_fail_a_privileged_container_in_every_phase(privileged, mode):
     outcome = check(privileged, mode=mode)
     assert outcome.exit_code == 1
-    assert [f.rule for f in outcome.failed] == ["security.privileged"]
+    assert [f.rule for f in outcome.failed] == ["pss.baseline.privileged-containers"]
 
 
 def test_should_pass_only_without_warnings(render_env, tmp_path):

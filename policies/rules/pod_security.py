@@ -17,7 +17,7 @@ A value that breaks a baseline control is reported under the baseline rule
 only; the restricted rule of the same name reports what baseline admits and
 restricted does not (e.g. `Unconfined` seccomp is `pss.baseline.seccomp`, a
 profile set nowhere is `pss.restricted.seccomp`), so one mistake is one finding.
-Ephemeral containers are not walked: a pod template may not carry them at all.
+Ephemeral containers are not walked: a pod template may not carry them at all (their own rule).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 from policies.context import CheckContext
 from policies.findings import Finding, failure
 from policies.manifests import Manifest
-from policies.rules._pods import ContainerRef, containers
+from policies.rules._pods import EPHEMERAL, ContainerRef, pod_containers
 
 JUDGED_AT = "1.31"
 _AT = f"judged at Kubernetes {JUDGED_AT}, the chart's lowest kubeVersion"
@@ -132,12 +132,11 @@ def _is_zero(value: object) -> bool:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
-    refs = list(containers(ctx.manifests, include_hooks=True))
     for manifest in ctx.manifests.workloads(include_hooks=True):
         pod = _Pod(ctx, manifest, manifest.pod_spec() or {})
         yield from _pod_level(pod)
-        for ref in refs:
-            if ref.manifest is manifest:
+        for ref in pod_containers(manifest):
+            if ref.kind != EPHEMERAL:  # rejected outright by their own rule
                 yield from _container_level(pod, ref)
 
 
