@@ -16,9 +16,21 @@ from types import ModuleType
 from policies.context import CheckContext
 from policies.findings import Finding
 from policies.ruleclass import family_class
-from policies.rules import metrics, pod_security, probes, resources, rollout, secrets, security, timing
+from policies.rules import (
+    ephemeral,
+    metrics,
+    pod_security,
+    probes,
+    resources,
+    rollout,
+    secrets,
+    security,
+    timing,
+    values,
+)
 
-FAMILIES: tuple[ModuleType, ...] = (resources, rollout, probes, timing, metrics, pod_security, security, secrets)
+FAMILIES: tuple[ModuleType, ...] = (resources, rollout, probes, timing, metrics, ephemeral, pod_security, security,
+                                    secrets, values)
 
 Check = Callable[[CheckContext], Iterable[Finding]]
 

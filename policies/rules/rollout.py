@@ -1,4 +1,13 @@
-"""Rollout safety: zero-downtime rolling updates, enough replicas, drains never blocked."""
+"""Rollout safety: zero-downtime rolling updates, enough replicas, drains never blocked.
+
+Per workload kind, as its controller rolls it out:
+  Deployment   RollingUpdate with maxUnavailable 0 and a surge pod (maxSurge >= 1).
+  StatefulSet  replaces each pod in place: it cannot surge, so it can never meet maxUnavailable 0; OnDelete never
+               rolls out at all, and a partition leaves pods on the old revision.
+  DaemonSet    RollingUpdate with maxUnavailable 0 and maxSurge >= 1 (a new pod starts beside the old one on each
+               node); it has no replica count, so the replica minimum and the disruption budget do not apply.
+Jobs, CronJobs and bare Pods do not roll out.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +21,11 @@ from policies.manifests import Manifest
 from policies.rules._pods import service_workloads
 
 RULES = {
-    "rollout.strategy": "Deployments use the RollingUpdate strategy",
-    "rollout.max-unavailable": "maxUnavailable is 0 (zero downtime)",
-    "rollout.max-surge": "maxSurge allows at least one extra pod (with maxUnavailable 0 a rollout needs it)",
+    "rollout.strategy": "Deployments, StatefulSets and DaemonSets roll out with RollingUpdate (never Recreate or "
+                        "OnDelete, and no StatefulSet partition)",
+    "rollout.max-unavailable": "maxUnavailable is 0 (zero downtime); a StatefulSet, which cannot surge, never is",
+    "rollout.max-surge": "maxSurge allows at least one extra pod (with maxUnavailable 0 a rollout needs it), "
+                         "for Deployments and DaemonSets",
     "rollout.min-replicas": "the environment keeps its minimum number of replicas (HPA minReplicas when autoscaling)",
     "rollout.autoscaling-target": "the HPA scales out before CPU passes the budget's alert line",
     "rollout.pdb-present": "a PodDisruptionBudget covers workloads that can run two or more replicas",
@@ -68,9 +79,14 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for workload in service_workloads(ctx.manifests):
         common = dict(environment=ctx.environment, resource=workload.ref, source=workload.source)
         spec = workload.doc.get("spec") or {}
+        if workload.kind == "DaemonSet":
+            yield from _daemonset_strategy(ctx, spec, common)
+            continue  # one pod per node: no replica count to keep, nothing for an HPA or a PDB minimum
         low, high, min_key, min_field = replica_range(ctx, workload)
         if workload.kind == "Deployment":
             yield from _strategy(ctx, spec, max(low, 1), common)
+        elif workload.kind == "StatefulSet":
+            yield from _statefulset_strategy(spec, common)
         wanted = int(ctx.env_budget["minReplicas"])
         if low < wanted:
             hpa = hpa_for(ctx, workload)
@@ -105,6 +121,61 @@ def _strategy(ctx: CheckContext, spec: dict[str, Any], replicas: int, common: di
         yield failure("rollout.max-surge", "with no surge pod the rollout cannot start a new pod first",
                       field="spec.strategy.rollingUpdate.maxSurge", expected=">= 1", actual=str(surge_raw),
                       values_key=("rollout", "maxSurge"), **common)
+
+
+def _update_strategy(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """A StatefulSet's or DaemonSet's rollingUpdate settings; None (after a finding) for OnDelete."""
+    strategy = spec.get("updateStrategy") or {}
+    kind = strategy.get("type", "RollingUpdate")  # both controllers default to RollingUpdate
+    if kind != "RollingUpdate":
+        return None
+    return strategy.get("rollingUpdate") or {}
+
+
+def _on_delete(spec: dict[str, Any], common: dict[str, Any]) -> Finding:
+    kind = (spec.get("updateStrategy") or {}).get("type")
+    return failure("rollout.strategy", f"updateStrategy {kind} never rolls out: pods keep the old spec until "
+                                       "someone deletes them", field="spec.updateStrategy.type",
+                   expected="RollingUpdate", actual=str(kind), **common)
+
+
+def _statefulset_strategy(spec: dict[str, Any], common: dict[str, Any]) -> Iterator[Finding]:
+    rolling = _update_strategy(spec)
+    if rolling is None:
+        yield _on_delete(spec, common)
+        return
+    partition = rolling.get("partition", 0)
+    if isinstance(partition, int) and not isinstance(partition, bool) and partition > 0:
+        yield failure("rollout.strategy", f"partition {partition} leaves the pods below ordinal {partition} on the "
+                                          "old revision", field="spec.updateStrategy.rollingUpdate.partition",
+                      expected="0", actual=str(partition), **common)
+    raw = rolling.get("maxUnavailable", 1)  # Kubernetes' default; 0 is rejected by validation
+    yield failure("rollout.max-unavailable",
+                  "a StatefulSet cannot surge: its rolling update stops each pod before starting the replacement, "
+                  "so it can never keep maxUnavailable 0 (use a Deployment for zero-downtime rollouts)",
+                  field="spec.updateStrategy.rollingUpdate.maxUnavailable",
+                  expected="0 (needs a surge pod, which a StatefulSet cannot create)", actual=str(raw), **common)
+
+
+def _daemonset_strategy(ctx: CheckContext, spec: dict[str, Any], common: dict[str, Any]) -> Iterator[Finding]:
+    rolling = _update_strategy(spec)
+    if rolling is None:
+        yield _on_delete(spec, common)
+        return
+    # Defaults: maxUnavailable 1, maxSurge 0. Percentages are of the node count and round up, so any non-zero
+    # percentage is at least one pod on a cluster with a node.
+    budget_unavailable = ctx.budget["rollout"]["maxUnavailable"]
+    unavailable_raw, surge_raw = rolling.get("maxUnavailable", 1), rolling.get("maxSurge", 0)
+    unavailable = 0 if unavailable_raw in (0, "0", "0%") else scaled(unavailable_raw, 1, round_up=True)
+    if unavailable is None or unavailable > budget_unavailable:
+        yield failure("rollout.max-unavailable", "a DaemonSet rollout may stop a node's pod before its "
+                                                 "replacement is ready",
+                      field="spec.updateStrategy.rollingUpdate.maxUnavailable", expected=str(budget_unavailable),
+                      actual=str(unavailable_raw), **common)
+    if surge_raw in (0, "0", "0%") or scaled(surge_raw, 1, round_up=True) is None:
+        yield failure("rollout.max-surge", "with no surge pod a DaemonSet rollout cannot start the new pod first",
+                      field="spec.updateStrategy.rollingUpdate.maxSurge", expected=">= 1", actual=str(surge_raw),
+                      **common)
 
 
 def _autoscaling_target(ctx: CheckContext, hpa: Manifest) -> Iterator[Finding]:
