@@ -26,8 +26,8 @@ from policies.pipeline import performance_checks
 from policies.render import Render, ValuesLayers, render_environment
 from policies.review import next_review, review_findings
 from policies.ruleclass import SAFETY
-from policies.rules import resources, rule_class, run_all
-from policies.waivers import Waiver, apply_waivers
+from policies.rules import resources, rule_catalogue, rule_class, run_all
+from policies.waivers import KnownNames, Waiver, apply_waivers
 from policies.yamlsource import dotted, read_input_text
 
 # Extra APIs passed to helm as --api-versions. None: no template asks .Capabilities whether an
@@ -183,6 +183,17 @@ def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
         return list(pool.map(work, request.environments))
 
 
+def known_names(request: CheckRequest, results: list[EnvironmentResult], findings: list[Finding]) -> KnownNames:
+    """What a waiver may name in this run: the budget's environments, the rule catalogue, each checked
+    environment's rendered objects and any other resource a finding names."""
+    resources: dict[str, frozenset[str]] = {}
+    for result in results:
+        env = result.ctx.environment
+        named = {f.resource for f in findings if f.resource and f.environment in (None, env)}
+        resources[env] = frozenset(result.ctx.manifests.refs()) | named
+    return KnownNames(frozenset(request.budget.environments), frozenset(rule_catalogue()), resources)
+
+
 def run_check(request: CheckRequest) -> Outcome:
     """Run every check over every requested environment and return the judged outcome."""
     outcome = Outcome(mode=effective_mode(request), phase=request.budget.phase,
@@ -206,7 +217,8 @@ def run_check(request: CheckRequest) -> Outcome:
                                                   API_VERSIONS)
     outcome.measurements.extend(perf_rows)
     findings.extend(perf_findings)
-    findings = apply_waivers(findings, request.waivers, request.environments, request.today)
+    findings = apply_waivers(findings, request.waivers, request.environments, request.today,
+                             known_names(request, results, findings))
     outcome.findings = sorted(
         (dataclasses.replace(f, enforced=enforced(f.rule, request), file=display_path(f.file) if f.file else None)
          for f in findings),

@@ -25,6 +25,8 @@ WAIVERS_SCHEMA = PACKAGE_DIR / "waivers.schema.json"
 RULES = {
     "waiver.expired": "a waiver past its expiry date",
     "waiver.unused": "a waiver that matched no finding in the environments it covers",
+    "waiver.unknown": "a waiver names an environment, rule id or resource that does not exist (a typo waives "
+                      "nothing, silently)",
 }
 
 
@@ -71,9 +73,36 @@ def load_waivers(path: str | Path = WAIVERS_FILE) -> list[Waiver]:
     return waivers
 
 
+@dataclass(frozen=True)
+class KnownNames:
+    """What a waiver may name: the budget's environments, the rule catalogue, and each checked environment's
+    resources (rendered objects and whatever else findings name)."""
+
+    environments: frozenset[str]
+    rules: frozenset[str]
+    resources: dict[str, frozenset[str]]  # checked environment -> resource refs
+
+
+def unknown_names(waiver: Waiver, known: KnownNames) -> list[str]:
+    """What a waiver names that does not exist; a resource only where its environments were checked."""
+    problems = []
+    if waiver.environment is not None and waiver.environment not in known.environments:
+        problems.append(f"environment {waiver.environment!r} (the budget defines: "
+                        f"{', '.join(sorted(known.environments))})")
+    if waiver.rule not in known.rules:
+        problems.append(f"rule {waiver.rule!r}")
+    if waiver.resource is not None and not problems:
+        scopes = [known.resources[waiver.environment]] if waiver.environment in known.resources else (
+            list(known.resources.values()) if waiver.environment is None else [])
+        if scopes and not any(waiver.resource in scope for scope in scopes):
+            checked = ", ".join(sorted(known.resources)) if waiver.environment is None else waiver.environment
+            problems.append(f"resource {waiver.resource!r} (not rendered in {checked})")
+    return problems
+
+
 def apply_waivers(findings: list[Finding], waivers: list[Waiver], environments: list[str],
-                  today: dt.date) -> list[Finding]:
-    """Mark waived findings, and add a failure for each expired or unused waiver."""
+                  today: dt.date, known: KnownNames | None = None) -> list[Finding]:
+    """Mark waived findings, and add a failure for each expired, unknown or unused waiver."""
     used: set[Waiver] = set()
     result: list[Finding] = []
     for finding in findings:
@@ -84,7 +113,12 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], environments: 
         result.append(finding)
     for waiver in waivers:
         common = dict(file=waiver.file, line=waiver.line, environment=waiver.environment)
-        if waiver.expires < today:
+        unknown = unknown_names(waiver, known) if known else []
+        if unknown:
+            result.append(failure("waiver.unknown", f"waiver names what does not exist: {'; '.join(unknown)}",
+                                  expected="a known environment, rule id and resource",
+                                  actual=", ".join(p.split(" (")[0] for p in unknown), **common))
+        elif waiver.expires < today:
             result.append(failure("waiver.expired", f"waiver for {waiver.rule} expired on {waiver.expires}",
                                   expected=f"expires >= {today}", actual=str(waiver.expires), **common))
         elif waiver not in used and waiver.environment in (None, *environments):
