@@ -33,6 +33,7 @@ from policies.manifests import ManifestIndex
 from policies.outcome import Measurement
 from policies.quantity import QuantityError, parse_resource
 from policies.timing import Timing
+from policies.yamlsource import read_input_text
 
 BASELINE_FILE = PACKAGE_DIR / "baseline.json"
 VERSION = 1
@@ -112,12 +113,15 @@ def snapshot(
 
 def load_baseline(path: str | Path) -> dict[str, Any]:
     path = Path(path)
+    if not path.exists():
+        raise InputError("baseline file not found; create one with `make baseline`", file=path)
+    text = read_input_text(path, "baseline file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("baseline file not found; create one with `make baseline`", file=path) from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg}", file=path, line=exc.lineno, column=exc.colno) from None
+    except RecursionError:
+        raise InputError("JSON nested too deeply", file=path) from None
     if not isinstance(data, dict) or data.get("version") != VERSION:
         found = data.get("version") if isinstance(data, dict) else type(data).__name__
         raise InputError(f"expected a baseline of version {VERSION}, found {found!r}; recreate it with "

@@ -16,6 +16,7 @@ from policies.errors import InputError
 from policies.helm import DEFAULT_KUBE_VERSION, find_helm
 from policies.outcome import EXIT_INPUT_ERROR
 from policies.reports import FORMATS, REPORT_FILES, render_report
+from policies.reports.inputerror import render_input_error
 from policies.timing import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
 from policies.waivers import WAIVERS_FILE, load_waivers
 
@@ -74,6 +75,20 @@ class Progress:
             print(f"checked {environment} ({self.done}/{self.total})", file=sys.stderr, flush=True)
 
 
+def check_environment_files(chart: Path, environments: list[str], budget_file: Path) -> None:
+    """Every values-<name>.yaml is an environment: one the budget does not define would never be checked."""
+    for path in sorted([*chart.glob("values-*.yaml"), *chart.glob("values-*.yml")]):
+        name = path.name.removeprefix("values-").rsplit(".", 1)[0]
+        if path.suffix != ".yaml":
+            raise InputError(f"environment values files are named values-<name>.yaml, so this one would never be "
+                             f"checked; rename it to values-{name}.yaml", file=path)
+        if name not in environments:
+            raise InputError(
+                f"values file for environment {name!r}, which {budget_file.name} does not define, so it would "
+                f"never be checked; add {name!r} to environments in {budget_file} (or remove the file). "
+                f"The budget defines: {', '.join(environments)}", file=path)
+
+
 def run(args: argparse.Namespace) -> int:
     budget = load_budget(args.budget)
     environments = args.environments or budget.environments
@@ -87,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
     chart = args.chart.resolve()
     if not (chart / "Chart.yaml").is_file():
         raise InputError("not a chart directory (no Chart.yaml)", file=chart)
+    if not args.manifests:
+        check_environment_files(chart, budget.environments, budget.path)
     for env in environments if not args.manifests else ():
         if not (chart / f"values-{env}.yaml").is_file():
             raise InputError(f"environment {env!r} has no values file", file=chart / f"values-{env}.yaml")
@@ -116,13 +133,31 @@ def run(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def write_error_reports(args: argparse.Namespace, error: InputError) -> None:
+    """Replace --output and --reports-dir reports with ones saying the run stopped on bad input."""
+    targets = [(args.output, args.format)] if args.output else []
+    if args.reports_dir:
+        targets += [(args.reports_dir / name, fmt) for name, fmt in REPORT_FILES.items()]
+    for path, fmt in targets:
+        try:
+            write_text_atomic(path, render_input_error(error, fmt))
+        except OSError as exc:
+            print(f"error: cannot write the error report {path}: {exc}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        write_error_reports(args, exc)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
+        write_error_reports(args, InputError("interrupted before the check finished"))
         return 130
+    except Exception as exc:
+        # A crash is reported by its traceback; the reports must not keep an earlier run's verdict either.
+        write_error_reports(args, InputError(f"the check crashed: {exc.__class__.__name__}: {exc}"))
+        raise

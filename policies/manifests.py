@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from policies.errors import InputError
-from policies.yamlsource import Loader
+from policies.inputlimits import Loader, compose_bounded, construct
 
 _SOURCE = re.compile(r"^# Source: (?P<source>.+?)\s*$", re.MULTILINE)
 _SEPARATOR = re.compile(r"^---\s*$")
@@ -149,16 +149,11 @@ def parse_manifests(text: str, origin: str | Path = "<rendered>") -> list[Manife
     manifests: list[Manifest] = []
     for first_line, chunk in _documents(text):
         match = _SOURCE.search(chunk)
+        root = compose_bounded(chunk, origin, what=" in rendered manifests", line_offset=first_line - 1)
         try:
-            doc = yaml.load(chunk, Loader=Loader)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark
-            raise InputError(
-                f"malformed YAML in rendered manifests: {exc.problem}",
-                file=origin,
-                line=first_line + mark.line if mark else None,
-                column=mark.column + 1 if mark else None,
-            ) from None
+            doc = construct(chunk, root)
+        except yaml.YAMLError as exc:
+            raise InputError(f"malformed YAML in rendered manifests: {exc}", file=origin, line=first_line) from None
         if doc is None:
             continue
         start_line = first_line + _leading_blank_or_comment_lines(chunk)

@@ -14,10 +14,9 @@ from typing import Any
 import yaml
 
 from policies.errors import InputError
+from policies.inputlimits import compose_bounded, construct, read_bounded_text
 
 KeyPath = tuple[str | int, ...]
-# libyaml's loader is about 8x faster and keeps the same marks; fall back where it is not compiled in.
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -54,18 +53,9 @@ def _walk(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int]) -> None:
 
 
 def parse_yaml_text(text: str, path: Path) -> SourcedYaml:
+    root = compose_bounded(text, path)
     try:
-        root = yaml.compose(text, Loader=Loader)
-        data = Loader(text).construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise InputError(
-            f"malformed YAML: {problem}",
-            file=path,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
+        data = construct(text, root)
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", file=path) from None
     lines: dict[KeyPath, int] = {}
@@ -75,13 +65,8 @@ def parse_yaml_text(text: str, path: Path) -> SourcedYaml:
 
 
 def read_input_text(path: Path, what: str = "file") -> str:
-    """The text of an input file; missing or unreadable is an InputError naming it."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{what} not found", file=path) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {what}: {exc.__class__.__name__}", file=path) from None
+    """The text of an input file; missing, unreadable or out of bounds (policies/inputlimits.py) is an InputError."""
+    return read_bounded_text(path, what)
 
 
 def load_yaml_file(path: str | Path, *, require_mapping: bool = True) -> SourcedYaml:
