@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from policies import CHART_DIR, PACKAGE_DIR
 from policies.diffing import Difference, describe, diff_documents, index_documents
@@ -20,8 +21,8 @@ from policies.findings import Finding, failure
 from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.paths import display_path
-from policies.render import Render, helm_template_args
-from policies.yamlsource import load_yaml_file
+from policies.render import Render, ValuesLayers, helm_template_args
+from policies.yamlsource import KeyPath, dotted, load_yaml_file
 
 DRIFT_FILE = PACKAGE_DIR / "drift.yaml"
 RULES = {
@@ -110,48 +111,133 @@ def check_drift(
     base_render: Render | ManifestIndex,
     allowed: list[AllowedDrift],
 ) -> list[Finding]:
-    """One `drift.unexpected` failure per difference from the base render that no entry allows."""
+    """One `drift.unexpected` failure per cause: differences no entry allows, grouped by the value behind them.
+
+    A difference is pinned on the environment's value whose text it renders (an
+    overlay's `image.tag` shows in the image and in every version label); the
+    rendered field the value reaches first in its own right (not a label) leads,
+    the rest are listed as its consequences. A difference no changed value
+    explains points at the template that rendered it.
+    """
     manifests = _manifests(render)
     base = _manifests(base_render)
     sources = {m.ref: m.source for m in [*base, *manifests]}
-    values_file = _environment_file(render)
-    findings: list[Finding] = []
+    changed = changed_values(render.layers) if isinstance(render, Render) else []
+    # Keyed by the values key behind the differences, else by a fresh object (the difference alone).
+    causes: dict[object, list[Difference]] = {}
     for difference in diff_documents(index_documents(base), index_documents(manifests)):
         if any(entry.allows(environment, difference) for entry in allowed):
             continue
+        cause = _cause(difference, changed)
+        causes.setdefault(cause if cause is not None else object(), []).append(difference)
+    findings: list[Finding] = []
+    for cause, differences in causes.items():
+        lead = next((d for d in differences if not _is_label(d.path)), differences[0])
+        consequences = [d for d in differences if d is not lead]
+        located: dict[str, object] = {"source": sources.get(lead.resource)}
+        if isinstance(cause, tuple) and isinstance(render, Render):
+            where = render.layers.locate(cause)
+            located = {"values_key": cause, **({"file": display_path(where[0]), "line": where[1]} if where else {})}
         findings.append(failure(
             "drift.unexpected",
-            _message(environment, difference),
+            _message(environment, lead, cause if isinstance(cause, tuple) else None, consequences),
             environment=environment,
-            resource=difference.resource,
-            field=difference.path or None,
-            expected=describe(difference.old),
-            actual=describe(difference.new),
-            file=values_file,
-            source=sources.get(difference.resource),
+            resource=lead.resource,
+            field=lead.path or None,
+            expected=describe(lead.old),
+            actual=describe(lead.new),
+            affects=tuple(f"{d.resource} {d.path}".strip() for d in differences) if consequences else (),
+            **located,
         ))
     return findings
 
 
-def _message(environment: str, difference: Difference) -> str:
+def changed_values(layers: ValuesLayers) -> list[tuple[KeyPath, Any]]:
+    """(key path, value) of every leaf where the layered values differ from values.yaml alone."""
+    defaults = layers.files[0].data or {}
+    found: list[tuple[KeyPath, Any]] = []
+
+    def walk(value: Any, default: Any, path: KeyPath) -> None:
+        if isinstance(value, dict) and isinstance(default, dict):
+            for key, item in value.items():
+                walk(item, default.get(key, _MISSING), (*path, key))
+        elif value != default:
+            found.append((path, value))
+
+    walk(layers.merged, defaults, ())
+    return found
+
+
+_MISSING = object()
+
+
+def _cause(difference: Difference, changed: list[tuple[KeyPath, Any]]) -> KeyPath | None:
+    """The changed value that best explains a difference: rendered whole, else inside a longer text.
+
+    Numbers and booleans explain only an equal rendered value ("2" is inside too
+    many texts); strings also explain a text containing them that the defaults'
+    render did not. The longest such text wins, as the most specific.
+    """
+    new, old = difference.new, difference.old
+    best: tuple[int, KeyPath] | None = None
+    for key_path, value in changed:
+        if isinstance(value, dict | list) or value is None or value == "":
+            continue
+        if new == value and type(new) is type(value):
+            score = 10**6
+        elif isinstance(value, str) and isinstance(new, str) and len(value) >= 3 and value in new and (
+                not isinstance(old, str) or value not in old):
+            score = len(value)
+        else:
+            continue
+        if best is None or score > best[0]:
+            best = (score, key_path)
+    return best[1] if best else None
+
+
+def _is_label(path: str) -> bool:
+    return ".labels[" in f".{path}" or ".labels." in f".{path}"
+
+
+def _message(environment: str, difference: Difference, cause: KeyPath | None,
+             consequences: list[Difference]) -> str:
     where = "policies/drift.yaml"
     if not difference.path:
         verb = "renders" if describe(difference.old) == "(absent)" else "does not render"
-        return (f"{environment} {verb} {difference.resource}, unlike the chart defaults; "
+        text = (f"{environment} {verb} {difference.resource}, unlike the chart defaults; "
                 f"{where} does not allow it")
-    return (f"{environment} sets {difference.resource} {difference.path} differently from the chart defaults "
-            f"(values.yaml alone), and {where} does not allow environments to differ there")
+    else:
+        text = (f"{environment} sets {difference.resource} {difference.path} differently from the chart defaults "
+                f"(values.yaml alone), and {where} does not allow environments to differ there")
+    if cause is not None:
+        text += f"; the value behind it is {dotted(cause)}"
+    if consequences:
+        text += f"; the same value also changes {_consequences(consequences)}"
+    return text
+
+
+def _consequences(differences: list[Difference]) -> str:
+    """`the app.kubernetes.io/version label in 6 places (on ...)` rather than six findings that say the same."""
+    by_field: dict[str, list[str]] = {}
+    for difference in differences:
+        by_field.setdefault(_field_name(difference.path), []).append(difference.resource)
+    parts = []
+    for name, resources in by_field.items():
+        places = f"{len(resources)} places" if len(resources) > 1 else "1 place"
+        parts.append(f"{name} in {places} (on {', '.join(dict.fromkeys(resources))})")
+    return "; ".join(parts)
+
+
+def _field_name(path: str) -> str:
+    """The last step of a path, labels by their key: `the app.kubernetes.io/version label`."""
+    match = re.search(r'labels\["([^"]+)"\]$', path) or re.search(r"labels\.([\w-]+)$", path)
+    if match:
+        return f"the {match[1]} label"
+    return path or "the object"
 
 
 def _manifests(render: Render | ManifestIndex) -> ManifestIndex:
     return render.manifests if isinstance(render, Render) else render
-
-
-def _environment_file(render: Render | ManifestIndex) -> str | None:
-    """The environment's values file: where an unexpected difference is usually fixed."""
-    if not isinstance(render, Render) or len(render.layers.files) < 2:
-        return None
-    return display_path(render.layers.files[1].path)
 
 
 def _pattern(text: str, subtree: bool) -> re.Pattern[str]:

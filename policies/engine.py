@@ -17,6 +17,7 @@ from policies.context import CheckContext
 from policies.drift import AllowedDrift, check_drift, load_allowed, render_base
 from policies.errors import InputError
 from policies.findings import Finding, Severity
+from policies.grouping import group_by_cause
 from policies.helm import DEFAULT_KUBE_VERSION, Helm
 from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.manifests import ManifestIndex, parse_manifests
@@ -220,8 +221,8 @@ def run_check(request: CheckRequest) -> Outcome:
     findings = apply_waivers(findings, request.waivers, request.environments, request.today,
                              known_names(request, results, findings))
     outcome.findings = sorted(
-        (dataclasses.replace(f, enforced=enforced(f.rule, request), file=display_path(f.file) if f.file else None)
-         for f in findings),
+        group_by_cause(dataclasses.replace(f, enforced=enforced(f.rule, request),
+                                           file=display_path(f.file) if f.file else None) for f in findings),
         key=lambda f: (f.environment or "", f.severity is not Severity.FAILURE, f.rule, f.resource or ""),
     )
     return outcome

@@ -33,6 +33,8 @@ class Finding:
     enforced: bool = True
     waived_by: str | None = None
     inputs: tuple[str, ...] = ()
+    # Every object and field one cause reaches, when a finding stands for several (`Kind/name field`).
+    affects: tuple[str, ...] = ()
     values_key: tuple[str | int, ...] | None = dataclass_field(default=None, compare=False, repr=False)
     # Several values that together decide a derived figure (timing formulas).
     values_keys: tuple[tuple[str | int, ...], ...] = dataclass_field(default=(), compare=False, repr=False)
@@ -62,6 +64,7 @@ class Finding:
         data.pop("values_key")
         data.pop("values_keys")
         data["inputs"] = list(self.inputs)
+        data["affects"] = list(self.affects)
         data.pop("source")
         data["severity"] = self.effective_severity
         data["budget_severity"] = self.severity.value

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from policies.cli import main
 from policies.diffing import Difference
 from policies.drift import AllowedDrift, check_drift, load_allowed
 from policies.errors import InputError
 from policies.manifests import ManifestIndex
+from policies.paths import display_path
 from policies.render import Render
 from policies.yamlsource import load_yaml_file
 
+DEPLOYMENT = "Deployment/prompted-forge-mcp"
 IMAGE_PATH = "spec.template.spec.containers[name=prompted-forge-mcp].image"
 
 
@@ -31,31 +35,73 @@ def test_should_accept_the_shipped_environments(
 
 
 def test_should_fail_when_only_production_points_at_another_image_repository(
-    render_overlay: Callable[..., Render], base_render: ManifestIndex, allowed: list[AllowedDrift]
+    render_overlay: Callable[..., Render], base_render: ManifestIndex, allowed: list[AllowedDrift], tmp_path: Path
 ) -> None:
     render = render_overlay("production", {"image": {"repository": "ghcr.io/someone-else/mcp-server"}})
 
     findings = check_drift("production", render, base_render, allowed)
 
-    assert [(f.rule, f.environment, f.resource, f.field) for f in findings] == [
-        ("drift.unexpected", "production", "Deployment/prompted-forge-mcp", IMAGE_PATH)
+    assert [(f.rule, f.environment, f.resource, f.field, f.file, f.line) for f in findings] == [
+        ("drift.unexpected", "production", DEPLOYMENT, IMAGE_PATH, display_path(tmp_path / "overlay-production.yaml"),
+         2)
     ]
     assert findings[0].expected.startswith('"ghcr.io/prompted-forge/mcp-server:')
     assert findings[0].actual.startswith('"ghcr.io/someone-else/mcp-server:')
-    assert findings[0].file == "charts/prompted-forge-mcp/values-production.yaml"
     assert findings[0].fails
 
 
-def test_should_fail_when_an_environment_changes_a_probe_timing(
+def test_should_report_a_tag_once_with_the_version_labels_as_its_consequence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    overlay = tmp_path / "tag.yaml"
+    overlay.write_text("# a release candidate\nimage: {tag: 1.0.1-rc.1}\n", encoding="utf-8")
+
+    code = main(["check", "--env", "staging", "--values", str(overlay), "--format", "json", "--timing-runs", "0",
+                 "--mode", "enforce"])
+
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1
+    assert [(f["rule"], f["resource"], f["field"], f["file"], f["line"], f["column"]) for f in findings] == [
+        ("drift.unexpected", DEPLOYMENT, IMAGE_PATH, display_path(overlay), 2, None)]
+    version = '["app.kubernetes.io/version"]'
+    assert findings[0]["affects"] == [
+        f"ConfigMap/prompted-forge-mcp metadata.labels{version}",
+        f"{DEPLOYMENT} metadata.labels{version}",
+        f"{DEPLOYMENT} spec.template.metadata.labels{version}",
+        f"{DEPLOYMENT} {IMAGE_PATH}",
+        f"NetworkPolicy/prompted-forge-mcp metadata.labels{version}",
+        f"Service/prompted-forge-mcp metadata.labels{version}",
+        f"ServiceAccount/prompted-forge-mcp metadata.labels{version}",
+    ]
+    assert findings[0]["message"].endswith(
+        "; the value behind it is image.tag; the same value also changes the app.kubernetes.io/version label in "
+        "6 places (on ConfigMap/prompted-forge-mcp, Deployment/prompted-forge-mcp, NetworkPolicy/prompted-forge-mcp, "
+        "Service/prompted-forge-mcp, ServiceAccount/prompted-forge-mcp)")
+
+
+def test_should_point_at_the_template_when_no_value_explains_a_difference(
     render_overlay: Callable[..., Render], base_render: ManifestIndex, allowed: list[AllowedDrift]
+) -> None:
+    render = render_overlay("staging", {"probes": {"readiness": {"periodSeconds": 7}}})
+
+    # Manifests alone (as `--manifests` gives them) carry no values to explain the difference.
+    findings = check_drift("staging", render.manifests, base_render, allowed)
+
+    assert [(f.resource, f.file, f.line, f.values_key, f.source) for f in findings] == [
+        (DEPLOYMENT, None, None, None, "prompted-forge-mcp/templates/deployment.yaml")]
+
+
+def test_should_fail_when_an_environment_changes_a_probe_timing(
+    render_overlay: Callable[..., Render], base_render: ManifestIndex, allowed: list[AllowedDrift], tmp_path: Path
 ) -> None:
     render = render_overlay("staging", {"probes": {"readiness": {"periodSeconds": 7}}})
 
     findings = check_drift("staging", render, base_render, allowed)
 
-    assert [(f.resource, f.field, f.expected, f.actual) for f in findings] == [
+    assert [(f.resource, f.field, f.expected, f.actual, f.file, f.line) for f in findings] == [
         ("Deployment/prompted-forge-mcp",
-         "spec.template.spec.containers[name=prompted-forge-mcp].readinessProbe.periodSeconds", "5", "7")
+         "spec.template.spec.containers[name=prompted-forge-mcp].readinessProbe.periodSeconds", "5", "7",
+         display_path(tmp_path / "overlay-staging.yaml"), 3)
     ]
 
 
