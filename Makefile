@@ -99,8 +99,10 @@ bench: setup ## benchmark the check against helm's own render time for 3, 30 and
 	$(PY) scripts/benchmark.py
 
 .PHONY: docs
-docs: setup ## regenerate docs/budget.md and the chart README's values table
+docs: setup ## regenerate docs/budget.md, the chart's Grafana dashboard and its picture, and the chart README's values table
 	$(PY) -m policies.budgetdoc
+	$(PY) -m policies.dashboard
+	$(PY) -m policies.dashboardsvg
 	$(PY) -m policies.valuesdoc
 
 # The golden-render test itself rewrites the files, so they are rendered exactly

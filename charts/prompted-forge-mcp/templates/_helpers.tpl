@@ -105,3 +105,67 @@ which never matches the <fullname>-budget-test pod.
 {{- define "prompted-forge-mcp.podRegex" -}}
 {{- printf "%s-[a-z0-9]{1,10}-[a-z0-9]{5}" (include "prompted-forge-mcp.fullname" .) }}
 {{- end }}
+
+{{/*
+PromQL label selector of the release's series, one scope at a time:
+"pod" (namespace + pod regex), "container" (plus the app container),
+"deployment" and "hpa" (kube-state-metrics' object labels).
+Argument: (list $ scope).
+*/}}
+{{- define "prompted-forge-mcp.promqlSelector" -}}
+{{- $root := index . 0 }}
+{{- $scope := index . 1 }}
+{{- $ns := printf "namespace=%q" $root.Release.Namespace }}
+{{- $fullname := include "prompted-forge-mcp.fullname" $root }}
+{{- $pod := printf "%s, pod=~%q" $ns (include "prompted-forge-mcp.podRegex" $root) }}
+{{- if eq $scope "pod" }}{{ $pod }}
+{{- else if eq $scope "container" }}{{ printf "%s, container=%q" $pod $root.Chart.Name }}
+{{- else if eq $scope "deployment" }}{{ printf "%s, deployment=%q" $ns $fullname }}
+{{- else if eq $scope "hpa" }}{{ printf "%s, horizontalpodautoscaler=%q" $ns $fullname }}
+{{- else }}{{ fail (printf "prompted-forge-mcp.promqlSelector: unknown scope %q" $scope) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The PromQL queries of the release, shared by the PrometheusRule (window 5m,
+plus the alert's comparison) and the Grafana dashboard (window
+$__rate_interval), so an alert and its panel query the same series the same
+way. Argument: (list $ name window).
+*/}}
+{{- define "prompted-forge-mcp.promql" -}}
+{{- $root := index . 0 }}
+{{- $name := index . 1 }}
+{{- $window := index . 2 }}
+{{- $pod := include "prompted-forge-mcp.promqlSelector" (list $root "pod") }}
+{{- $ctr := include "prompted-forge-mcp.promqlSelector" (list $root "container") }}
+{{- if eq $name "cpuOfRequests" -}}
+100 *
+  sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{ {{- $ctr -}} }[{{ $window }}]))
+/
+  sum by (namespace, pod, container) (kube_pod_container_resource_requests{ {{- $ctr -}}, resource="cpu"})
+{{- else if eq $name "memoryOfLimits" -}}
+100 *
+  sum by (namespace, pod, container) (container_memory_working_set_bytes{ {{- $ctr -}} })
+/
+  sum by (namespace, pod, container) (kube_pod_container_resource_limits{ {{- $ctr -}}, resource="memory"})
+{{- else if eq $name "healthCheckP95Seconds" -}}
+histogram_quantile(0.95,
+  sum by (namespace, probe_type, le) (rate(prober_probe_duration_seconds_bucket{ {{- $ctr -}}, probe_type=~"Liveness|Readiness"}[{{ $window }}]))
+)
+{{- else if eq $name "podNotReady" -}}
+kube_pod_status_ready{ {{- $pod -}}, condition="false"}
+{{- else if eq $name "podsReady" -}}
+sum by (namespace) (kube_pod_status_ready{ {{- $pod -}}, condition="true"})
+{{- else if eq $name "replicas" -}}
+sum by (namespace) (kube_deployment_spec_replicas{ {{- include "prompted-forge-mcp.promqlSelector" (list $root "deployment") -}} })
+{{- else if eq $name "hpaDesiredReplicas" -}}
+sum by (namespace) (kube_horizontalpodautoscaler_status_desired_replicas{ {{- include "prompted-forge-mcp.promqlSelector" (list $root "hpa") -}} })
+{{- else if eq $name "restarts" -}}
+sum by (namespace, pod) (increase(kube_pod_container_status_restarts_total{ {{- $ctr -}} }[{{ $window }}]))
+{{- else if eq $name "scrapeDurationSeconds" -}}
+max by (namespace, pod) (scrape_duration_seconds{ {{- $pod -}} })
+{{- else if eq $name "scrapeBytes" -}}
+max by (namespace, pod) (scrape_body_size_bytes{ {{- $pod -}} })
+{{- else }}{{ fail (printf "prompted-forge-mcp.promql: unknown query %q" $name) }}
+{{- end }}
+{{- end }}
