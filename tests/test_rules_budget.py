@@ -184,7 +184,9 @@ def test_should_allow_metrics_in_development(render_env, budget):
 
 def test_should_use_baseline_boot_target_when_only_the_orchestrator_is_on(render_env, budget):
     docs = editable_docs(render_env("production"))
-    config = find_doc(docs, "ConfigMap")["data"]
+    # The app's own ConfigMap (named like its Deployment), not the dashboard's.
+    app_name = find_doc(docs, "Deployment")["metadata"]["name"]
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == app_name)["data"]
     for key in config:
         if key.startswith("PF_") and key.endswith("_ENABLED"):
             config[key] = "true" if key == "PF_ORCH_ENABLED" else "false"
