@@ -166,12 +166,16 @@ require-env:
 CLUSTER_TIMEOUT ?= 5
 PREFLIGHT        = $(PY) scripts/cluster_preflight.py --timeout $(CLUSTER_TIMEOUT) $(if $(KUBE_CONTEXT),--kube-context $(KUBE_CONTEXT))
 
+# Only what the preflight needs (the venv, helm to render, kubectl), not all of setup, whose
+# other steps print even when there is nothing to do: a missing cluster is reported in one line.
+CLUSTER_TOOLS    = $(VENV_STAMP) $(HELM4) $(KUBECTL_PIN)
+
 .PHONY: cluster-reachable
-cluster-reachable: require-env setup
+cluster-reachable: require-env $(CLUSTER_TOOLS)
 	@$(PREFLIGHT)
 
 .PHONY: cluster-ready
-cluster-ready: require-env setup
+cluster-ready: require-env $(CLUSTER_TOOLS)
 	@$(PREFLIGHT) --env $(ENV)
 
 .PHONY: install
