@@ -66,6 +66,7 @@ def test_should_report_a_tag_once_with_the_version_labels_as_its_consequence(
     version = '["app.kubernetes.io/version"]'
     assert findings[0]["affects"] == [
         f"ConfigMap/prompted-forge-mcp metadata.labels{version}",
+        f"ConfigMap/prompted-forge-mcp-dashboard metadata.labels{version}",
         f"{DEPLOYMENT} metadata.labels{version}",
         f"{DEPLOYMENT} spec.template.metadata.labels{version}",
         f"{DEPLOYMENT} {IMAGE_PATH}",
@@ -75,8 +76,9 @@ def test_should_report_a_tag_once_with_the_version_labels_as_its_consequence(
     ]
     assert findings[0]["message"].endswith(
         "; the value behind it is image.tag; the same value also changes the app.kubernetes.io/version label in "
-        "6 places (on ConfigMap/prompted-forge-mcp, Deployment/prompted-forge-mcp, NetworkPolicy/prompted-forge-mcp, "
-        "Service/prompted-forge-mcp, ServiceAccount/prompted-forge-mcp)")
+        "7 places (on ConfigMap/prompted-forge-mcp, ConfigMap/prompted-forge-mcp-dashboard, "
+        "Deployment/prompted-forge-mcp, NetworkPolicy/prompted-forge-mcp, Service/prompted-forge-mcp, "
+        "ServiceAccount/prompted-forge-mcp)")
 
 
 def test_should_point_at_the_template_when_no_value_explains_a_difference(
