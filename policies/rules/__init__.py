@@ -21,6 +21,7 @@ from policies.rules import (
     metrics,
     pod_security,
     probes,
+    rbac,
     resources,
     rollout,
     secrets,
@@ -30,7 +31,7 @@ from policies.rules import (
 )
 
 FAMILIES: tuple[ModuleType, ...] = (resources, rollout, probes, timing, metrics, ephemeral, pod_security, security,
-                                    secrets, values)
+                                    rbac, secrets, values)
 
 Check = Callable[[CheckContext], Iterable[Finding]]
 
