@@ -82,8 +82,12 @@ fuzz: setup ## property-based values fuzzing for a time budget
 	FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -m fuzz -s -q tests/test_fuzz_values.py -k "not regression"
 
 .PHONY: check
-check: setup ## render every environment and check it against the budget (enforce mode)
-	$(PY) -m policies check --mode enforce $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) --baseline $(BASELINE) $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS)) $(CHECK_ARGS)
+# The budget's phase (policies/budget.yaml) decides whether budget-rule failures fail the check;
+# MODE=enforce or MODE=warn overrides it. Safety rules fail in every phase and mode.
+MODE        ?=
+CHECK_CMD    = $(PY) -m policies check $(if $(MODE),--mode $(MODE)) $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) --baseline $(BASELINE) $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS)) $(CHECK_ARGS)
+check: setup ## render every environment and check it against the budget (the phase decides; MODE=enforce|warn overrides)
+	$(CHECK_CMD)
 
 # The committed baseline a check is compared with; MEASUREMENTS is a CI measurements file
 # (docker build seconds, image size bytes, ...; see policies/measurements.schema.json).
@@ -179,9 +183,11 @@ cluster-ready: require-env $(CLUSTER_TOOLS)
 	@$(PREFLIGHT) --env $(ENV)
 
 .PHONY: install
-install: cluster-ready ## check ENV against the budget, then helm upgrade --install it (rolled back on failure)
-	$(MAKE) check ENV=$(ENV)
+install: cluster-ready ## check ENV against the budget (phase or MODE), then helm upgrade --install it (rolled back on failure)
+	@# The check and helm share one shell line (not a sub-make, which `make -i` would let ignore the check's
+	@# failure): nothing installs after the check exits 1 or 2.
 	@# Helm 4 renamed --atomic to --rollback-on-failure; Helm 3 knows only --atomic.
+	$(CHECK_CMD) && \
 	$(HELM) upgrade --install $(RELEASE) $(CHART) $(KUBE_FLAGS) --create-namespace \
 	  $$($(HELM) version --template '{{.Version}}' | grep -q '^v3\.' && echo --atomic || echo --rollback-on-failure) \
 	  --wait --timeout $(HELM_TIMEOUT) -f $(ENV_VALUES)
