@@ -5,6 +5,8 @@ one way. Each used to exit 0; each twin shows the boundary that still passes."""
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 import yaml
 from rulekit import app_container, editable_docs, find_doc
 
+from policies import CHART_DIR
 from policies.cli import main
 
 Docs = list[dict[str, Any]]
@@ -119,3 +122,26 @@ TWINS = [
 def test_should_pass_the_twin_at_the_boundary(mutate, render_env, tmp_path, capsys):
     code, failures = run(render_env, tmp_path, capsys, mutate)
     assert (code, failures) == (0, [])
+
+
+def test_should_show_production_at_the_chart_defaults_in_every_report(tmp_path, capsys):
+    chart = tmp_path / CHART_DIR.name
+    shutil.copytree(CHART_DIR, chart)
+    values = chart / "values-production.yaml"
+    values.write_text(re.sub(r"\n# Production budget.*?\nresources:\n(?:  .*\n)+", "\n",
+                             values.read_text(encoding="utf-8"), flags=re.S), encoding="utf-8")
+    assert "resources:" not in values.read_text(encoding="utf-8")
+    reports = tmp_path / "reports"
+    code = main(["check", "--env", "production", "--chart", str(chart), "--format", "github", "--timing-runs", "0",
+                 "--reports-dir", str(reports)])
+    annotations = capsys.readouterr().out
+    assert code == 0  # the floor warns by default
+    summary = json.loads((reports / "check.json").read_text())["summary"]
+    assert summary["status"] == "warn"
+    floor = [f for f in json.loads((reports / "check.json").read_text())["findings"]
+             if f["rule"] == "resources.under-budget"]
+    assert [(f["field"].rsplit(".", 1)[-1], f["expected"], f["actual"]) for f in floor] == [
+        ("cpu", ">= 125m", "50m"), ("memory", ">= 128Mi", "64Mi")]
+    assert annotations.count("::warning ") >= 2 and "resources.under-budget" in annotations
+    assert "resources.under-budget" in (reports / "check.md").read_text()
+    assert "resources.under-budget" in (reports / "junit.xml").read_text()
