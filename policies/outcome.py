@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from policies.findings import Finding
+from policies.findings import Finding, Severity
 
 EXIT_OK, EXIT_FAILURES, EXIT_INPUT_ERROR = 0, 1, 2
 
@@ -47,7 +47,8 @@ class Outcome:
     @property
     def would_fail(self) -> list[Finding]:
         """Failures the phase turned into warnings: what enforcement would fail on."""
-        return [f for f in self.findings if f.effective_severity == "warning" and not f.enforced]
+        return [f for f in self.findings
+                if f.severity is Severity.FAILURE and not f.enforced and f.waived_by is None]
 
     @property
     def status(self) -> str:

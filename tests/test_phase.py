@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from rulekit import app_container, editable_docs
 
 from policies.budget import load_budget
 from policies.engine import CheckRequest, run_check
+from policies.findings import Severity
 from policies.reports import render_report
 from policies.ruleclass import BUDGET, CLASSES, SAFETY, family_class
 from policies.rules import rule_catalogue, rule_class
@@ -93,3 +95,20 @@ def test_should_pass_only_without_warnings(render_env, tmp_path):
     outcome = check(manifests_file(tmp_path, editable_docs(render_env("production"))))
     assert outcome.status == "pass" and outcome.findings == []
     assert render_report(outcome, "table").splitlines()[-1].startswith("PASS: 0 failure(s), 0 warning(s)")
+
+
+def test_should_count_only_failures_as_what_enforcing_would_fail(over_budget):
+    outcome = check(over_budget)
+    plain = dataclasses.replace(outcome.findings[0], rule="values.no-effect", severity=Severity.WARNING,
+                                enforced=False)
+    outcome.findings.append(plain)
+    assert [f.rule for f in outcome.would_fail] == ["resources.within-budget"]
+    assert render_report(outcome, "table").splitlines()[-1].startswith("WARN — 3.4.4 would fail: 1 finding; ")
+
+
+def test_should_say_warn_without_a_preview_when_only_plain_warnings_stand(render_env, tmp_path):
+    docs = editable_docs(render_env("production"))
+    app_container(docs)["resources"]["requests"]["cpu"] = "124m"  # under the floor: a plain warning
+    outcome = check(manifests_file(tmp_path, docs))
+    assert outcome.exit_code == 0 and outcome.would_fail == []
+    assert render_report(outcome, "table").splitlines()[-1].startswith("WARN: 0 failure(s), 1 warning(s)")
