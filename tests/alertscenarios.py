@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from policies.budget import Budget
 from policies.manifests import ManifestIndex
@@ -67,11 +67,11 @@ def chart_pods(manifests: ManifestIndex) -> tuple[Target, Target, Target]:
     return ours, other_release, other_namespace
 
 
-def levels_per_sample(profile: list[Phase]) -> list[float | None]:
+def levels_per_sample(profile: list[Phase], scrape_seconds: int = SCRAPE_SECONDS) -> list[float | None]:
     levels: list[float | None] = []
     for phase in profile:
-        assert phase.seconds % SCRAPE_SECONDS == 0, f"phase of {phase.seconds}s is not whole scrapes"
-        levels += [phase.level] * (phase.seconds // SCRAPE_SECONDS)
+        assert phase.seconds % scrape_seconds == 0, f"phase of {phase.seconds}s is not whole scrapes"
+        levels += [phase.level] * (phase.seconds // scrape_seconds)
     return levels
 
 
@@ -87,7 +87,8 @@ def gauge_values(levels: list[float | None], value_of: Callable[[float], float])
     return " ".join("_" if level is None else _number(value_of(level)) for level in levels)
 
 
-def counter_values(levels: list[float | None], rate_of: Callable[[float], float]) -> str:
+def counter_values(levels: list[float | None], rate_of: Callable[[float], float],
+                   scrape_seconds: int = SCRAPE_SECONDS) -> str:
     """A counter from 0 whose rate over each scrape interval is rate_of(that sample's level)."""
     total, values = 0.0, []
     for index, level in enumerate(levels):
@@ -95,7 +96,7 @@ def counter_values(levels: list[float | None], rate_of: Callable[[float], float]
             values.append("_")
             continue
         if index and levels[index - 1] is not None:
-            total += rate_of(level) * SCRAPE_SECONDS
+            total += rate_of(level) * scrape_seconds
         values.append(_number(total))
     return " ".join(values)
 
@@ -148,6 +149,13 @@ def cumulative_fractions(p95_seconds: float) -> dict[str, float]:
     return dict(zip(BUCKET_LABELS, [*fractions, 1.0], strict=True))
 
 
+class SeriesOf(Protocol):
+    """The raw series of a target whose expression takes each level in turn, one sample per scrape."""
+
+    def __call__(self, target: Target, levels: list[float | None],
+                 scrape_seconds: int = SCRAPE_SECONDS) -> list[dict[str, str]]: ...
+
+
 @dataclass(frozen=True)
 class AlertModel:
     """One alert: its budget threshold and step, its `for:`, and how a level becomes series and an alert."""
@@ -157,7 +165,7 @@ class AlertModel:
     step: float
     for_seconds: int
     for_text: str
-    series: Callable[[Target, list[float | None]], list[dict[str, str]]]
+    series: SeriesOf
     labels: Callable[[Target], dict[str, str]]
     annotations: Callable[[Target, float], dict[str, str]]
 
@@ -179,12 +187,13 @@ def cpu_model(budget: Budget, for_seconds: int, for_text: str) -> AlertModel:
     percent = budget["alerts"]["cpuOfRequestsPercent"]
     request_cores = float(parse_cpu(budget["environments"]["production"]["resources"]["requests"]["cpu"]))
 
-    def series(target: Target, levels: list[float | None]) -> list[dict[str, str]]:
+    def series(target: Target, levels: list[float | None],
+               scrape_seconds: int = SCRAPE_SECONDS) -> list[dict[str, str]]:
         pod = {"namespace": target.namespace, "pod": target.pod, "container": target.container}
         return [
             {"series": selector("container_cpu_usage_seconds_total",
                                 {**pod, "job": "kubelet", "metrics_path": "/metrics/cadvisor"}),
-             "values": counter_values(levels, lambda level: request_cores * level / 100)},
+             "values": counter_values(levels, lambda level: request_cores * level / 100, scrape_seconds)},
             {"series": selector("kube_pod_container_resource_requests",
                                 {**pod, "resource": "cpu", "unit": "core", "job": "kube-state-metrics"}),
              "values": gauge_values(levels, lambda _: request_cores)},
@@ -206,7 +215,8 @@ def memory_model(budget: Budget, for_seconds: int, for_text: str) -> AlertModel:
     percent = budget["alerts"]["memoryOfLimitsPercent"]
     limit_bytes = float(parse_memory(budget["environments"]["production"]["resources"]["limits"]["memory"]))
 
-    def series(target: Target, levels: list[float | None]) -> list[dict[str, str]]:
+    def series(target: Target, levels: list[float | None],
+               scrape_seconds: int = SCRAPE_SECONDS) -> list[dict[str, str]]:
         pod = {"namespace": target.namespace, "pod": target.pod, "container": target.container}
         return [
             {"series": selector("container_memory_working_set_bytes",
@@ -233,7 +243,8 @@ def health_check_model(budget: Budget, for_seconds: int, for_text: str) -> Alert
     milliseconds = budget["alerts"]["healthCheckP95Milliseconds"]
     fast = dict.fromkeys(BUCKET_LABELS, 1.0)  # every liveness probe answered within the first bucket
 
-    def series(target: Target, levels: list[float | None]) -> list[dict[str, str]]:
+    def series(target: Target, levels: list[float | None],
+               scrape_seconds: int = SCRAPE_SECONDS) -> list[dict[str, str]]:
         # The readiness probe at the level under test; the liveness probe stays fast throughout.
         pod = {"namespace": target.namespace, "pod": target.pod, "container": target.container}
         found = []
@@ -247,7 +258,7 @@ def health_check_model(budget: Budget, for_seconds: int, for_text: str) -> Alert
                     return shares[bound] * PROBES_PER_SECOND
 
                 found.append({"series": selector("prober_probe_duration_seconds_bucket", labels),
-                              "values": counter_values(levels, rate)})
+                              "values": counter_values(levels, rate, scrape_seconds)})
         return found
 
     return AlertModel(
@@ -269,7 +280,8 @@ def readiness_model(budget: Budget) -> AlertModel:
         return {"namespace": target.namespace, "pod": target.pod, "uid": f"uid-{target.pod}",
                 "job": "kube-state-metrics"}
 
-    def series(target: Target, levels: list[float | None]) -> list[dict[str, str]]:
+    def series(target: Target, levels: list[float | None],
+               scrape_seconds: int = SCRAPE_SECONDS) -> list[dict[str, str]]:
         return [
             {"series": selector("kube_pod_status_ready", {**labels_of(target), "condition": condition}),
              "values": gauge_values(levels, value_of)}
@@ -287,8 +299,9 @@ def readiness_model(budget: Budget) -> AlertModel:
     )
 
 
-def input_series(model: AlertModel, profiles: dict[Target, list[Phase]]) -> list[dict[str, str]]:
-    return [item for target, profile in profiles.items() for item in model.series(target, levels_per_sample(profile))]
+def input_series(model: AlertModel, profiles: dict[Target, list[Phase]], scrape_seconds: int) -> list[dict[str, str]]:
+    return [item for target, profile in profiles.items()
+            for item in model.series(target, levels_per_sample(profile, scrape_seconds), scrape_seconds)]
 
 
 def expect_firing(model: AlertModel, at_seconds: int, target: Target, level: float) -> dict[str, Any]:
@@ -306,6 +319,6 @@ def expect_never_firing(model: AlertModel, seconds: int, evaluation_seconds: int
 
 
 def promtool_test_group(name: str, model: AlertModel, profiles: dict[Target, list[Phase]],
-               checks: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"name": name, "interval": f"{SCRAPE_SECONDS}s", "input_series": input_series(model, profiles),
-            "alert_rule_test": checks}
+                        checks: list[dict[str, Any]], scrape_seconds: int = SCRAPE_SECONDS) -> dict[str, Any]:
+    return {"name": name, "interval": f"{scrape_seconds}s",
+            "input_series": input_series(model, profiles, scrape_seconds), "alert_rule_test": checks}

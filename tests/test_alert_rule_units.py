@@ -161,6 +161,15 @@ def readiness_case(kind: str, model: AlertModel, scenario: Scenario, budget: Bud
         profile = not_ready(spell)
         return Case(name, promtool_test_group(name, model, {scenario.ours: profile},
                                               expect_never_firing(model, profile_seconds(profile), 60)), 60)
+    if kind == "boot-scraped-slower-than-evaluated":
+        # The misconfiguration the README warns about: one not-ready sample, seen by two evaluations.
+        scrape = 2 * EVALUATION_SECONDS
+        name = (f"{model.name} fires on a normal boot when pod status is scraped every {scrape}s "
+                f"but rules are evaluated every {EVALUATION_SECONDS}s")
+        boot = [Phase(WARM_UP_SECONDS, None), Phase(math.ceil(boot_seconds / scrape) * scrape, 1),
+                Phase(TAIL_SECONDS, 0)]
+        checks = [expect_firing(model, WARM_UP_SECONDS + EVALUATION_SECONDS, scenario.ours, 1)]
+        return Case(name, promtool_test_group(name, model, {scenario.ours: boot}, checks, scrape))
     long_outage = [Phase(WARM_UP_SECONDS, 0), Phase(300, 1), Phase(TAIL_SECONDS, 0)]
     boot = [Phase(WARM_UP_SECONDS, None), Phase(scrapes_seeing(boot_seconds) * SCRAPE_SECONDS, 1),
             Phase(TAIL_SECONDS, 0)]
@@ -180,7 +189,7 @@ def readiness_case(kind: str, model: AlertModel, scenario: Scenario, budget: Bud
 
 VALUE_KINDS = ("fires", "below", "short", "other-release", "other-namespace")
 READINESS_KINDS = ("fires", "boot", "ready", "other-release", "other-namespace", "spell-evaluated-every-15s",
-                   "spell-evaluated-every-60s")
+                   "spell-evaluated-every-60s", "boot-scraped-slower-than-evaluated")
 CASES = [(alert, kind) for alert in VALUE_ALERTS for kind in VALUE_KINDS] + [(READY, kind) for kind in READINESS_KINDS]
 
 
