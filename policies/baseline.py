@@ -31,7 +31,7 @@ from policies.errors import InputError
 from policies.findings import Finding, failure, warning
 from policies.manifests import ManifestIndex
 from policies.outcome import Measurement
-from policies.quantity import QuantityError, parse_resource
+from policies.quantity import QuantityError, format_cpu, format_memory, parse_resource
 from policies.timing import Timing
 from policies.yamlsource import read_input_text
 
@@ -177,6 +177,25 @@ def _text(value: float, unit: str) -> str:
     return f"{value:g} {unit}".strip()
 
 
+def _total_label(field: Sequence[str | int]) -> str:
+    """`requests.memoryBytes` -> `requests.memory`; `objects.Service` -> `Service objects`."""
+    if field[0] == "objects":
+        return f"{field[1]} objects"
+    return f"{field[0]}.{_TOTAL_UNITS.get(str(field[-1]), (str(field[-1]),))[0]}"
+
+
+def _total_text(field: Sequence[str | int], value: float) -> str:
+    """A rendered total as Kubernetes writes it: `1Gi`, `750m`; object counts as numbers."""
+    _, to_quantity = _TOTAL_UNITS.get(str(field[-1]), ("", None))
+    return to_quantity(Decimal(int(value))) if to_quantity else f"{value:g}"
+
+
+_TOTAL_UNITS = {
+    "memoryBytes": ("memory", format_memory),
+    "cpuMillicores": ("cpu", lambda millicores: format_cpu(millicores / 1000)),
+}
+
+
 def _growth(before: float, after: float) -> float | None:
     return (after - before) / before * 100 if before else None
 
@@ -224,12 +243,15 @@ def compare(
     for path, before, after in changes(old, new):
         if path[0] == "rendered":
             env, *field = path[1:]
+            before_text, after_text = _total_text(field, before), _total_text(field, after)
+            growth = _growth(before, after)
+            change = f"{growth:+.1f} %" if growth is not None else "new"
             findings.append(warning(
                 "regression.rendered-totals",
-                f"rendered {'.'.join(map(str, field))} changed since the baseline: "
-                f"{_change_text(before, after, '')}",
-                environment=str(env), field=".".join(map(str, field)), expected=f"{before:g} (baseline)",
-                actual=f"{after:g}", file=str(baseline_path)))
+                f"rendered {_total_label(field)} changed since the baseline: {before_text} → {after_text} "
+                f"({change}); if the change is intended, accept it with `make baseline`",
+                environment=str(env), field=".".join(map(str, field)), expected=f"{before_text} (baseline)",
+                actual=after_text, file=str(baseline_path)))
             continue
         rule, percent, minimum, unit = _threshold(path, regression)
         growth = _growth(before, after)

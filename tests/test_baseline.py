@@ -102,8 +102,22 @@ def test_should_warn_when_rendered_totals_change(budget):
     found = {f.field: f for f in compare(old, new, budget)[1]}
     assert set(found) == {"objects.PodDisruptionBudget", "objects.Service", "requests.cpuMillicores"}
     assert {f.severity.value for f in found.values()} == {"warning"}
-    assert "500 → 750 (+250, +50.0%)" in found["requests.cpuMillicores"].message
-    assert found["objects.PodDisruptionBudget"].actual == "0"
+    assert found["requests.cpuMillicores"].message == (
+        "rendered requests.cpu changed since the baseline: 500m → 750m (+50.0 %); "
+        "if the change is intended, accept it with `make baseline`")
+    assert (found["objects.Service"].expected, found["objects.Service"].actual) == ("0 (baseline)", "1")
+    assert "1 → 0 (-100.0 %)" in found["objects.PodDisruptionBudget"].message
+    assert "0 → 1 (new)" in found["objects.Service"].message
+
+
+def test_should_write_rendered_memory_as_a_quantity(budget):
+    old = snapshot(rendered={"production": {"limits": {"memoryBytes": 2**30}}})
+    new = snapshot(rendered={"production": {"limits": {"memoryBytes": 2**31}}})
+    [finding] = compare(old, new, budget, "policies/baseline.json")[1]
+    assert (finding.field, finding.expected, finding.actual, finding.file) == (
+        "limits.memoryBytes", "1Gi (baseline)", "2Gi", "policies/baseline.json")
+    assert finding.message == ("rendered limits.memory changed since the baseline: 1Gi → 2Gi (+100.0 %); "
+                               "if the change is intended, accept it with `make baseline`")
 
 
 def test_should_sum_requests_and_limits_at_minimum_scale():
