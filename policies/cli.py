@@ -15,7 +15,7 @@ from policies.engine import CheckRequest, run_check
 from policies.errors import InputError
 from policies.helm import DEFAULT_KUBE_VERSION, find_helm
 from policies.outcome import EXIT_INPUT_ERROR
-from policies.reports import FORMATS, REPORT_FILES, render_report
+from policies.reports import FORMATS, REPORT_FILES, github, render_report
 from policies.reports.inputerror import render_input_error
 from policies.timing import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
 from policies.waivers import WAIVERS_FILE, load_waivers
@@ -151,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if getattr(args, "format", None) == "github":
+            sys.stdout.write(github.input_error(exc))
         write_error_reports(args, exc)
         return EXIT_INPUT_ERROR
     except KeyboardInterrupt:

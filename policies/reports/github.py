@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from policies.errors import InputError
 from policies.outcome import Outcome
 from policies.reports._rows import summary_line
 
@@ -9,6 +10,20 @@ from policies.reports._rows import summary_line
 def _escape(text: str, in_property: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
+
+
+def input_error(error: InputError) -> str:
+    """Bad input as an annotation on the file, line and column to fix (GitHub shows it on the diff)."""
+    props = []
+    if error.file:
+        props.append(f"file={_escape(error.file, True)}")
+        if error.line:
+            props.append(f"line={error.line}")
+            if error.column:
+                props.append(f"col={error.column}")
+    props.append("title=bad input (exit 2)")
+    key = f"key '{error.key}': " if error.key else ""
+    return f"::error {','.join(props)}::{_escape(key + error.message)}\n"
 
 
 def render(outcome: Outcome) -> str:
