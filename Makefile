@@ -172,6 +172,7 @@ PREFLIGHT        = $(PY) scripts/cluster_preflight.py --timeout $(CLUSTER_TIMEOU
 
 # Only what the preflight needs (the venv, helm to render, kubectl), not all of setup, whose
 # other steps print even when there is nothing to do: a missing cluster is reported in one line.
+# (install lists setup after cluster-ready: make takes prerequisites in order.)
 CLUSTER_TOOLS    = $(VENV_STAMP) $(HELM4) $(KUBECTL_PIN)
 
 .PHONY: cluster-reachable
@@ -183,7 +184,7 @@ cluster-ready: require-env $(CLUSTER_TOOLS)
 	@$(PREFLIGHT) --env $(ENV)
 
 .PHONY: install
-install: cluster-ready ## check ENV against the budget (phase or MODE), then helm upgrade --install it (rolled back on failure)
+install: cluster-ready setup ## check ENV against the budget (phase or MODE), then helm upgrade --install it (rolled back on failure)
 	@# The check and helm share one shell line (not a sub-make, which `make -i` would let ignore the check's
 	@# failure): nothing installs after the check exits 1 or 2.
 	@# Helm 4 renamed --atomic to --rollback-on-failure; Helm 3 knows only --atomic.
