@@ -25,6 +25,7 @@ from policies.yamlsource import SourcedYaml
 NAME = "prompted-forge-mcp"
 SELECTOR = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/instance": NAME}
 HOOK_TEST = {"helm.sh/hook": "test"}
+TEST_SELECTOR = {"app.kubernetes.io/name": f"{NAME}-budget-test", "app.kubernetes.io/instance": NAME}
 
 
 @cache
@@ -117,13 +118,14 @@ def deployment(name: str = NAME, containers: list[dict[str, Any]] | None = None,
 
 def pod(name: str = f"{NAME}-budget-test", containers: list[dict[str, Any]] | None = None,
         annotations: dict[str, str] | None = None, spec: dict[str, Any] | None = None,
-        **overrides: Any) -> dict[str, Any]:
-    """A bare Pod (by default a `helm test` hook pod)."""
+        labels: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+    """A bare Pod (by default a `helm test` hook pod, labelled as the chart labels it)."""
     annotations = HOOK_TEST if annotations is None else annotations
     return _apply({
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "annotations": dict(annotations)},
+        "metadata": {"name": name, "annotations": dict(annotations),
+                     "labels": dict(TEST_SELECTOR if labels is None else labels)},
         "spec": pod_spec(containers if containers is not None else [container("budget-test")],
                          restartPolicy="Never", **(spec or {})),
     }, overrides)
@@ -147,6 +149,22 @@ def network_policy(name: str = NAME, ingress: list[dict[str, Any]] | None = None
     }
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name},
             "spec": _apply(body, spec)}
+
+
+def budget_test_policy(name: str = f"{NAME}-budget-test", egress: list[dict[str, Any]] | None = None,
+                        **spec: Any) -> dict[str, Any]:
+    """The helm test pod's policy as the chart renders it: no ingress; egress to the service's http port and DNS."""
+    dns = {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}}}],
+           "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+    body: dict[str, Any] = {
+        "podSelector": {"matchLabels": dict(TEST_SELECTOR)},
+        "policyTypes": ["Ingress", "Egress"],
+        "egress": egress if egress is not None else [
+            {"to": [{"podSelector": {"matchLabels": dict(SELECTOR)}}], "ports": [{"port": "http", "protocol": "TCP"}]},
+            dns],
+    }
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name,
+            "annotations": dict(HOOK_TEST)}, "spec": _apply(body, spec)}
 
 
 def config_map(name: str = NAME, data: dict[str, str] | None = None) -> dict[str, Any]:

@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 from builders import (
+    SELECTOR,
+    TEST_SELECTOR,
+    budget_test_policy,
     budget_with,
     container,
     context,
@@ -17,13 +20,14 @@ from builders import (
     service,
 )
 
-from policies.rules import security
+from policies.rules import network, security
 
 DIGEST = "sha256:" + "a" * 64
 
 
 def rules_found(*docs: dict[str, Any], **kwargs: Any) -> list[str]:
-    return [finding.rule for finding in security.check(context(*docs, **kwargs))]
+    ctx = context(*docs, **kwargs)
+    return [finding.rule for finding in (*security.check(ctx), *network.check(ctx))]
 
 
 def hardened(*extra: dict[str, Any], **deployment_args: Any) -> list[dict[str, Any]]:
@@ -31,13 +35,18 @@ def hardened(*extra: dict[str, Any], **deployment_args: Any) -> list[dict[str, A
     return [deployment(**deployment_args), service(), network_policy(), *extra]
 
 
+def with_test_pod(**pod_args: Any) -> list[dict[str, Any]]:
+    """The helm test pod with its own NetworkPolicy, as the chart renders them."""
+    return [pod(**pod_args), budget_test_policy()]
+
+
 def test_should_find_nothing_in_a_hardened_deployment_with_its_test_pod() -> None:
-    assert rules_found(*hardened(pod())) == []
+    assert rules_found(*hardened(*with_test_pod())) == []
 
 
 def test_every_rule_id_is_exercised_by_a_violation_below() -> None:
     exercised = {case.values[0] for case in VIOLATIONS}
-    assert exercised == set(security.RULES)
+    assert exercised == set(security.RULES) | set(network.RULES)
 
 
 def _container_with(**security: Any) -> dict[str, Any]:
@@ -74,6 +83,29 @@ VIOLATIONS = [
     pytest.param("security.network-policy-ports",
                  [deployment(), service(), network_policy(ingress=[{"ports": [{"port": "metrics"}]}])],
                  id="metrics-port-while-metrics-off"),
+    pytest.param("security.network-policy", hardened(pod()), id="test-pod-without-policy"),
+    pytest.param("security.network-policy-egress", hardened(pod(), budget_test_policy(policyTypes=["Ingress"],
+                                                                                       egress=[])),
+                 id="test-pod-egress-unrestricted"),
+    pytest.param("security.network-policy-egress",
+                 hardened(pod(), budget_test_policy(ingress=[{"ports": [{"port": 8080}]}])),
+                 id="test-pod-accepts-ingress"),
+    pytest.param("security.network-policy-egress",
+                 hardened(pod(), budget_test_policy(egress=[{"ports": [{"port": "http"}]}])),
+                 id="test-pod-reaches-any-destination"),
+    pytest.param("security.network-policy-egress",
+                 hardened(pod(), budget_test_policy(egress=[{"to": [{"namespaceSelector": {}}],
+                                                              "ports": [{"port": "http"}]}])),
+                 id="test-pod-reaches-every-namespace"),
+    pytest.param("security.network-policy-egress",
+                 hardened(pod(), budget_test_policy(egress=[{"to": [{"podSelector": {"matchLabels": SELECTOR}}],
+                                                              "ports": [{"port": 80}]}])),
+                 id="test-pod-egress-to-the-service-port-not-the-container-port"),
+    pytest.param("security.network-policy-admits-test",
+                 [deployment(), service(), *with_test_pod(),
+                  network_policy(ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"team": "edge"}}}],
+                                           "ports": [{"port": "http"}]}])],
+                 id="service-policy-shuts-out-the-test-pod"),
     pytest.param("security.network-policy-ports",
                  [deployment(), service(),
                   network_policy(ingress=[{"ports": [{"port": 1024, "endPort": 65535}]}])],
@@ -123,7 +155,7 @@ def test_should_accept_a_digest_where_the_budget_requires_one() -> None:
 
 
 def test_should_not_require_a_digest_of_the_test_hook_image() -> None:
-    docs = hardened(pod(), containers=[container(image=f"ghcr.io/prompted-forge/mcp-server@{DIGEST}")])
+    docs = hardened(*with_test_pod(), containers=[container(image=f"ghcr.io/prompted-forge/mcp-server@{DIGEST}")])
     assert rules_found(*docs, budget=budget_with("production", requireImageDigest=True)) == []
 
 
@@ -144,7 +176,7 @@ def test_should_flag_a_declared_port_that_no_service_routes_to() -> None:
     ports = [{"name": "http", "containerPort": 3000}, {"name": "debug", "containerPort": 9229}]
     policy = network_policy(ingress=[{"ports": [{"port": "http"}, {"port": "debug"}]}])
     docs = [deployment(containers=[container(ports=ports)]), service(), policy]
-    findings = list(security.check(context(*docs)))
+    findings = list(network.check(context(*docs)))
     assert [(f.rule, f.actual) for f in findings] == [("security.network-policy-ports", "debug")]
 
 
@@ -170,3 +202,31 @@ def test_should_name_the_values_key_that_fixes_a_container_setting() -> None:
 ])
 def test_should_split_an_image_reference_into_repository_tag_and_digest(image: str, expected: tuple) -> None:
     assert security.split_image(image) == expected
+
+
+@pytest.mark.parametrize("port", ["http", 3000])
+def test_should_accept_test_egress_to_the_container_port_by_name_or_number(port: object) -> None:
+    egress = [{"to": [{"podSelector": {"matchLabels": SELECTOR}}], "ports": [{"port": port}]},
+              {"ports": [{"port": 53, "protocol": "UDP"}]}]
+    assert rules_found(*hardened(pod(), budget_test_policy(egress=egress))) == []
+
+
+def test_should_accept_a_service_policy_that_admits_the_test_pod_next_to_chosen_peers() -> None:
+    peers = [{"namespaceSelector": {"matchLabels": {"team": "edge"}}}, {"podSelector": {"matchLabels": TEST_SELECTOR}}]
+    policy = network_policy(ingress=[{"from": peers, "ports": [{"port": "http"}]}])
+    assert rules_found(deployment(), service(), policy, *with_test_pod()) == []
+
+
+def test_should_not_count_a_policy_whose_expressions_exclude_the_pod() -> None:
+    policy = network_policy(podSelector={"matchLabels": SELECTOR, "matchExpressions": [
+        {"key": "app.kubernetes.io/name", "operator": "NotIn", "values": [SELECTOR["app.kubernetes.io/name"]]}]})
+    assert rules_found(deployment(), service(), policy) == ["security.network-policy"]
+
+
+def test_should_count_a_policy_selecting_every_pod() -> None:
+    assert rules_found(deployment(), service(), network_policy(podSelector={})) == []
+
+
+def test_should_flag_a_policy_for_every_pod_that_opens_ingress_to_the_test_pod() -> None:
+    docs = [deployment(), service(), network_policy(podSelector={}), *with_test_pod()]
+    assert rules_found(*docs) == ["security.network-policy-egress"]

@@ -11,7 +11,7 @@ from builders import budget_with
 from policies.budget import Budget
 from policies.context import CheckContext
 from policies.render import Render
-from policies.rules import pod_security, probes, resources, secrets, security
+from policies.rules import network, pod_security, probes, resources, secrets, security
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 # The scanner checks other rule families own: requests and limits everywhere, probes on the service.
@@ -20,7 +20,7 @@ SCANNER_RULES = {"resources.set", "resources.quantity", "probes.present"}
 
 def scan(render: Render, budget: Budget) -> list[Any]:
     ctx = CheckContext(render.environment, budget, render.manifests, render.layers)
-    found = [*pod_security.check(ctx), *security.check(ctx), *secrets.check(ctx)]
+    found = [*pod_security.check(ctx), *security.check(ctx), *network.check(ctx), *secrets.check(ctx)]
     found += [f for f in (*resources.check(ctx), *probes.check(ctx)) if f.rule in SCANNER_RULES]
     return found
 
@@ -35,7 +35,7 @@ def test_should_scan_the_service_and_the_helm_test_pod(rendered: Render) -> None
 
 
 def _policy(render: Render) -> dict[str, Any]:
-    return render.manifests.get("NetworkPolicy").doc["spec"]
+    return render.manifests.get("NetworkPolicy", "prompted-forge-mcp").doc["spec"]
 
 
 def test_should_open_the_metrics_port_only_where_metrics_are_on(rendered: Render) -> None:
@@ -90,7 +90,53 @@ def test_should_flag_a_tag_only_image_where_the_budget_requires_a_digest(rendere
     ({"securityContext": {"runAsUser": 1000}}, "security.high-uid-gid"),
     ({"serviceAccount": {"automountToken": True}}, "security.service-account-token"),
     ({"image": {"tag": "latest"}}, "security.image-tag"),
-], ids=["secret-in-extra-env", "root-user", "low-uid", "token-mounted", "latest-tag"])
+    ({"image": {"tag": "1.0"}}, "security.image-tag"),
+    ({"budgetTest": {"image": {"tag": "20-alpine"}}}, "security.image-tag"),
+    ({"budgetTest": {"image": {"tag": "lts"}}}, "security.image-tag"),
+    ({"networkPolicy": {"enabled": False}}, "security.network-policy"),
+], ids=["secret-in-extra-env", "root-user", "low-uid", "token-mounted", "latest-tag", "minor-tag", "floating-test-tag",
+        "lts-test-tag", "no-network-policy"])
 def test_should_flag_a_hardening_mistake_made_in_values(render_overlay: Callable[..., Render], budget: Budget,
                                                         overlay: dict[str, Any], rule: str) -> None:
     assert rule in {f.rule for f in scan(render_overlay("production", overlay), budget)}
+
+
+def test_should_give_the_test_pod_a_policy_with_no_ingress_and_egress_to_the_service_and_dns(rendered: Render
+                                                                                             ) -> None:
+    spec = rendered.manifests.get("NetworkPolicy", "prompted-forge-mcp-budget-test").doc["spec"]
+    test_labels = rendered.manifests.get("Pod").doc["metadata"]["labels"]
+    service_labels = rendered.manifests.get("Deployment").doc["spec"]["template"]["metadata"]["labels"]
+    to_service, dns = spec["egress"]
+    expected_ports = ["http", "metrics"] if rendered.values["metrics"]["enabled"] else ["http"]
+    assert spec["policyTypes"] == ["Ingress", "Egress"] and "ingress" not in spec
+    assert all(test_labels[k] == v for k, v in spec["podSelector"]["matchLabels"].items())
+    assert all(service_labels[k] == v for k, v in to_service["to"][0]["podSelector"]["matchLabels"].items())
+    assert [port["port"] for port in to_service["ports"]] == expected_ports
+    assert [(port["port"], port["protocol"]) for port in dns["ports"]] == [(53, "UDP"), (53, "TCP")]
+
+
+@pytest.mark.parametrize("overlay", [
+    {},
+    {"networkPolicy": {"ingressFrom": [{"namespaceSelector": {"matchLabels": {"team": "edge"}}}]}},
+    {"metrics": {"enabled": True}},
+    {"metrics": {"enabled": True},
+     "networkPolicy": {"ingressFrom": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "egress": {"restrict": True}}},
+], ids=["defaults", "ingress-from-chosen-peers", "metrics-on", "metrics-on-chosen-peers-egress-restricted"])
+def test_should_admit_the_test_pod_in_every_network_policy_configuration(
+        render_overlay: Callable[..., Render], budget: Budget, overlay: dict[str, Any]) -> None:
+    render = render_overlay("development", overlay)
+    assert [(f.rule, f.resource, f.field) for f in scan(render, budget) if "network" in f.rule] == []
+
+
+def test_should_render_the_test_image_by_digest_when_one_is_set(render_overlay: Callable[..., Render],
+                                                                budget: Budget) -> None:
+    render = render_overlay("production", {"budgetTest": {"image": {"digest": DIGEST, "tag": "20-alpine"}}})
+    assert render.manifests.get("Pod").doc["spec"]["containers"][0]["image"] == f"docker.io/library/node@{DIGEST}"
+    assert scan(render, budget) == []
+
+
+def test_should_point_a_floating_test_image_at_its_values_key(render_overlay: Callable[..., Render],
+                                                              budget: Budget) -> None:
+    found = scan(render_overlay("staging", {"budgetTest": {"image": {"tag": "20-alpine"}}}), budget)
+    assert [(f.rule, f.resource, f.values_key) for f in found] == [
+        ("security.image-tag", "Pod/prompted-forge-mcp-budget-test", ("budgetTest", "image", "tag"))]

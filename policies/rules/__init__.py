@@ -19,6 +19,7 @@ from policies.ruleclass import family_class
 from policies.rules import (
     ephemeral,
     metrics,
+    network,
     pod_security,
     probes,
     rbac,
@@ -31,7 +32,7 @@ from policies.rules import (
 )
 
 FAMILIES: tuple[ModuleType, ...] = (resources, rollout, probes, timing, metrics, ephemeral, pod_security, security,
-                                    rbac, secrets, values)
+                                    network, rbac, secrets, values)
 
 Check = Callable[[CheckContext], Iterable[Finding]]
 

@@ -90,6 +90,17 @@ Server image: repository@digest when a digest is set, else repository:tag
 {{- end }}
 
 {{/*
+helm test image: repository@digest when a digest is set, else repository:tag.
+*/}}
+{{- define "prompted-forge-mcp.budgetTestImage" -}}
+{{- if .Values.budgetTest.image.digest }}
+{{- printf "%s@%s" .Values.budgetTest.image.repository .Values.budgetTest.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.budgetTest.image.repository .Values.budgetTest.image.tag }}
+{{- end }}
+{{- end }}
+
+{{/*
 True ("true") when more than one replica can exist.
 */}}
 {{- define "prompted-forge-mcp.multiReplica" -}}
