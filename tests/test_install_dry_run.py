@@ -53,15 +53,17 @@ def dry_run(request: pytest.FixtureRequest, helm: Helm) -> DryRun:
     return dry_run_install(helm, request.param)
 
 
-def test_should_render_the_budget_test_pod_and_its_script_as_test_hooks(dry_run: DryRun) -> None:
+def test_should_render_the_budget_test_pod_its_script_and_its_network_policy_as_test_hooks(dry_run: DryRun
+                                                                                           ) -> None:
     tests = {(h["kind"], h["name"]) for h in dry_run.hooks if TEST_HOOK in (h.get("events") or [])}
     # The release name contains the chart name, so the full name is the release name.
-    assert tests == {("Pod", f"{RELEASE_NAME}-budget-test"), ("ConfigMap", f"{RELEASE_NAME}-budget-test")}
+    assert tests == {("Pod", f"{RELEASE_NAME}-budget-test"), ("ConfigMap", f"{RELEASE_NAME}-budget-test"),
+                     ("NetworkPolicy", f"{RELEASE_NAME}-budget-test")}
 
 
-def test_should_create_the_script_configmap_before_the_pod_that_mounts_it(dry_run: DryRun) -> None:
+def test_should_create_the_script_and_the_network_policy_before_the_pod(dry_run: DryRun) -> None:
     weights = {hook["kind"]: hook.get("weight", 0) for hook in dry_run.hooks}
-    assert weights["ConfigMap"] < weights["Pod"]
+    assert weights["ConfigMap"] < weights["Pod"] and weights["NetworkPolicy"] < weights["Pod"]
 
 
 def test_should_render_notes_that_tell_how_to_run_the_budget_test(dry_run: DryRun) -> None:
