@@ -10,9 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policies import CHART_DIR
+from policies import CHART_DIR, drift, kubeschema
 from policies.budget import Budget
 from policies.chartmeta import validate_chart_yaml
+from policies.checkplan import RunFacts, pipeline_runs, skipped, timed
 from policies.context import CheckContext
 from policies.drift import AllowedDrift, check_drift, load_allowed, render_base
 from policies.errors import InputError
@@ -21,13 +22,13 @@ from policies.grouping import group_by_cause
 from policies.helm import DEFAULT_KUBE_VERSION, Helm
 from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.manifests import ManifestIndex, parse_manifests
-from policies.outcome import Measurement, Outcome
+from policies.outcome import CheckRun, Measurement, Outcome
 from policies.paths import display_path
 from policies.pipeline import performance_checks
 from policies.render import Render, ValuesLayers, render_environment
 from policies.review import next_review, review_findings
 from policies.ruleclass import SAFETY
-from policies.rules import resources, rule_catalogue, rule_class, run_all
+from policies.rules import FAMILIES, resources, rule_catalogue, rule_class
 from policies.waivers import KnownNames, Waiver, apply_waivers
 from policies.yamlsource import dotted, read_input_text
 
@@ -138,12 +139,27 @@ def chart_findings(chart: Path) -> list[Finding]:
 def check_environment(ctx: CheckContext, request: CheckRequest, render: Render | None = None,
                       base: ManifestIndex | None = None, allowed: list[AllowedDrift] | None = None
                       ) -> list[Finding]:
-    """Every per-environment check: the budget policies, strict Kubernetes schemas, the drift guard."""
-    findings = list(run_all(ctx))
-    findings.extend(validate_manifests(ctx.manifests, chart_kube_versions(request.chart), ctx.environment))
+    """Every per-environment check: the budget policies, strict Kubernetes schemas, the drift guard;
+    the findings, located, and a timed run (or a skip) per rule."""
+    env = ctx.environment
+    findings: list[Finding] = []
+    runs: list[CheckRun] = []
+    for family in FAMILIES:
+        found, family_runs = timed(family, env, lambda family=family: family.check(ctx))
+        findings += found
+        runs += family_runs
+    found, schema_runs = timed(kubeschema, env, lambda: validate_manifests(
+        ctx.manifests, chart_kube_versions(request.chart), env))
+    findings += found
+    runs += schema_runs
     if render is not None and base is not None:
-        findings.extend(check_drift(ctx.environment, render, base, allowed if allowed is not None else load_allowed()))
-    return [locate(f, ctx, request.chart) for f in findings]
+        found, drift_runs = timed(drift, env, lambda: check_drift(
+            env, render, base, allowed if allowed is not None else load_allowed()))
+        findings += found
+        runs += drift_runs
+    else:
+        runs += skipped(drift, env, "--manifests: no chart render to compare with the defaults")
+    return [locate(f, ctx, request.chart) for f in findings], runs
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,7 @@ class EnvironmentResult:
     ctx: CheckContext
     render: Render | None
     findings: list[Finding]
+    checks: list[CheckRun] = field(default_factory=list)
 
 
 def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
@@ -163,7 +180,7 @@ def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
         text = read_manifests_file(request.manifests_file)
         index = ManifestIndex(parse_manifests(text, origin=request.manifests_file))
         contexts = [CheckContext(env, request.budget, index) for env in request.environments]
-        return [EnvironmentResult(ctx, None, check_environment(ctx, request)) for ctx in contexts]
+        return [EnvironmentResult(ctx, None, *check_environment(ctx, request)) for ctx in contexts]
     for env in request.environments:
         request.budget.environment(env)  # unknown environment -> InputError before any render
     allowed = load_allowed()
@@ -176,7 +193,7 @@ def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
             render = render_environment(env, extra_values=request.extra_values, kube_version=request.kube_version,
                                         api_versions=API_VERSIONS, helm=request.helm, chart=request.chart)
             ctx = CheckContext(env, request.budget, render.manifests, render.layers)
-            result = EnvironmentResult(ctx, render, check_environment(ctx, request, render, base.result(), allowed))
+            result = EnvironmentResult(ctx, render, *check_environment(ctx, request, render, base.result(), allowed))
             if request.progress:
                 request.progress(env)
             return result
@@ -214,10 +231,15 @@ def run_check(request: CheckRequest) -> Outcome:
             outcome.measurements.append(Measurement(
                 name="render", unit="s", value=round(result.render.seconds, 3), limit=None, status="ok",
                 environment=result.ctx.environment))
+    pipeline_started = time.perf_counter()
     perf_rows, perf_findings = performance_checks(request, [r.ctx for r in results], render_seconds,
                                                   API_VERSIONS)
     outcome.measurements.extend(perf_rows)
     findings.extend(perf_findings)
+    outcome.checks = [run for result in results for run in result.checks] + pipeline_runs(RunFacts(
+        manifests_only=request.manifests_file is not None, timing_runs=request.timing_runs,
+        measurements=request.measurements_file is not None, baseline=request.baseline_file is not None,
+        waivers=bool(request.waivers), seconds=time.perf_counter() - pipeline_started))
     findings = apply_waivers(findings, request.waivers, request.environments, request.today,
                              known_names(request, results, findings))
     outcome.findings = sorted(

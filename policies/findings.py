@@ -32,6 +32,9 @@ class Finding:
     column: int | None = None
     enforced: bool = True
     waived_by: str | None = None
+    # The waiver's own words and date, so a report shows why a finding does not count, and until when.
+    waiver_reason: str | None = None
+    waiver_expires: str | None = None
     inputs: tuple[str, ...] = ()
     # Every object and field one cause reaches, when a finding stands for several (`Kind/name field`).
     affects: tuple[str, ...] = ()

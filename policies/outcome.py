@@ -28,6 +28,26 @@ class Measurement:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class CheckRun:
+    """One rule's check in one scope: it ran (and took `seconds`), or it was skipped and why."""
+
+    rule: str
+    environment: str | None  # None: the run as a whole (helm timings, CI figures, waivers, ...)
+    skipped: str | None = None
+    seconds: float = 0.0
+    # False: the run did not ask for it (timing off, no CI figures, no baseline, no waivers); reports
+    # leave such a check out. True with a reason: asked for, but this input cannot support it.
+    wanted: bool = True
+
+    @property
+    def ran(self) -> bool:
+        return self.skipped is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Outcome:
     mode: str
@@ -39,6 +59,8 @@ class Outcome:
     measurements: list[Measurement] = field(default_factory=list)
     # The phase whose enforcement a warn run previews ("3.4.4 would fail: ...").
     enforcing_phase: str | None = None
+    # Every check that ran or was skipped (policies/checkplan.py): reports claim only what ran.
+    checks: list[CheckRun] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Finding]:
@@ -86,4 +108,5 @@ class Outcome:
             "findings": [f.to_dict() for f in self.findings],
             "budget_usage": self.usage,
             "measurements": [m.to_dict() for m in self.measurements],
+            "checks": [c.to_dict() for c in self.checks],
         }

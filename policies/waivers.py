@@ -109,7 +109,8 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], environments: 
         waiver = next((w for w in waivers if w.expires >= today and w.matches(finding)), None)
         if waiver:
             used.add(waiver)
-            finding = dataclasses.replace(finding, waived_by=waiver.label)
+            finding = dataclasses.replace(finding, waived_by=waiver.label, waiver_reason=waiver.reason,
+                                          waiver_expires=waiver.expires.isoformat())
         result.append(finding)
     for waiver in waivers:
         common = dict(file=waiver.file, line=waiver.line, environment=waiver.environment)
