@@ -110,7 +110,7 @@ def test_should_write_all_report_formats(tmp_path, capsys):
                  "--timing-runs", "0", "--reports-dir", str(reports)])
     table = capsys.readouterr().out
     assert code == 1
-    assert "production" in table and "memory limit" in table and "2Gi" in table and "200%" in table
+    assert "production" in table and "memory limit" in table and "2Gi" in table and "200.0 %" in table
     assert json.loads((reports / "check.json").read_text())["summary"]["failures"] >= 1
     suites = ET.fromstring((reports / "junit.xml").read_text())
     failing = [c.get("name") for c in suites.iter("testcase") if c.find("failure") is not None]

@@ -14,7 +14,7 @@ def usage_rows(outcome: Outcome) -> list[tuple[str, ...]]:
     rows = []
     for row in outcome.usage:
         kind = "request" if row["kind"] == "requests" else "limit"
-        percent = f"{row['percent']:g}%" if row["percent"] is not None else "-"
+        percent = f"{row['percent']:.1f} %" if row["percent"] is not None else "-"
         rows.append((str(row["environment"]), f"{row['name']} {kind}", str(row["actual"]), str(row["budget"]),
                      percent))
     return rows
