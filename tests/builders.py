@@ -131,10 +131,14 @@ def pod(name: str = f"{NAME}-budget-test", containers: list[dict[str, Any]] | No
     }, overrides)
 
 
+def _metadata(name: str, namespace: str | None) -> dict[str, Any]:
+    return {"name": name, **({"namespace": namespace} if namespace else {})}
+
+
 def service(name: str = NAME, ports: list[dict[str, Any]] | None = None,
-            selector: dict[str, str] | None = None) -> dict[str, Any]:
+            selector: dict[str, str] | None = None, namespace: str | None = None) -> dict[str, Any]:
     ports = ports if ports is not None else [{"name": "http", "port": 80, "targetPort": "http"}]
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _metadata(name, namespace),
             "spec": {"selector": dict(selector or SELECTOR), "ports": ports}}
 
 
@@ -167,8 +171,9 @@ def budget_test_policy(name: str = f"{NAME}-budget-test", egress: list[dict[str,
             "annotations": dict(HOOK_TEST)}, "spec": _apply(body, spec)}
 
 
-def config_map(name: str = NAME, data: dict[str, str] | None = None) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": dict(data or {})}
+def config_map(name: str = NAME, data: dict[str, str] | None = None, namespace: str | None = None
+               ) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _metadata(name, namespace), "data": dict(data or {})}
 
 
 def index(*docs: dict[str, Any]) -> ManifestIndex:

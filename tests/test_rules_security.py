@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from builders import (
     SELECTOR,
     TEST_SELECTOR,
     budget_test_policy,
     budget_with,
+    config_map,
     container,
     context,
     deployment,
@@ -20,6 +25,8 @@ from builders import (
     service,
 )
 
+from policies.cli import main
+from policies.render import Render
 from policies.rules import network, security
 
 DIGEST = "sha256:" + "a" * 64
@@ -83,6 +90,7 @@ VIOLATIONS = [
     pytest.param("security.network-policy-ports",
                  [deployment(), service(), network_policy(ingress=[{"ports": [{"port": "metrics"}]}])],
                  id="metrics-port-while-metrics-off"),
+    pytest.param("security.system-namespace", hardened(service(namespace="kube-system")), id="kube-system"),
     pytest.param("security.network-policy", hardened(pod()), id="test-pod-without-policy"),
     pytest.param("security.network-policy-egress", hardened(pod(), budget_test_policy(policyTypes=["Ingress"],
                                                                                        egress=[])),
@@ -230,3 +238,34 @@ def test_should_count_a_policy_selecting_every_pod() -> None:
 def test_should_flag_a_policy_for_every_pod_that_opens_ingress_to_the_test_pod() -> None:
     docs = [deployment(), service(), network_policy(podSelector={}), *with_test_pod()]
     assert rules_found(*docs) == ["security.network-policy-egress"]
+
+
+@pytest.mark.parametrize("namespace", ["default", "kube-system"])
+def test_should_warn_of_an_object_placed_in_a_system_namespace(namespace: str) -> None:
+    ctx = context(*hardened(), config_map(namespace=namespace))
+    found = [(f.rule, f.severity.value, f.resource, f.field, f.actual) for f in security.check(ctx)]
+    assert found == [("security.system-namespace", "warning", "ConfigMap/prompted-forge-mcp", "metadata.namespace",
+                      namespace)]
+
+
+@pytest.mark.parametrize("namespace", ["prompted-forge-mcp", "defaults", "kube-public-apps", None])
+def test_should_accept_an_object_in_its_own_namespace_or_none(namespace: str | None) -> None:
+    assert list(security.check(context(*hardened(), config_map(namespace=namespace)))) == []
+
+
+def test_should_only_warn_of_a_system_namespace_in_manifests_input_at_its_line(
+        tmp_path: Path, capsys: Any, render_env: Callable[[str], Render]) -> None:
+    docs = render_env("production").manifests.docs()
+    service_doc = next(d for d in docs if d["kind"] == "Service")
+    service_doc["metadata"]["namespace"] = "default"
+    manifests = tmp_path / "rendered.yaml"
+    manifests.write_text(yaml.safe_dump_all(docs, width=1000), encoding="utf-8")
+    code = main(["check", "--format", "json", "--timing-runs", "0", "--env", "production",
+                 "--manifests", str(manifests), "--mode", "enforce"])
+    report = json.loads(capsys.readouterr().out)
+    lines = manifests.read_text(encoding="utf-8").splitlines()
+    start = lines.index("kind: Service")
+    line = next(n for n, text in enumerate(lines[start:], start + 1) if text.strip() == "namespace: default")
+    assert code == 0
+    assert [(f["rule"], f["severity"], f["resource"], f["field"], f["line"]) for f in report["findings"]] == [
+        ("security.system-namespace", "warning", "Service/prompted-forge-mcp", "metadata.namespace", line)]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from policies.context import CheckContext
-from policies.findings import Finding, failure
+from policies.findings import Finding, failure, warning
 from policies.manifests import Manifest
 from policies.rules._pods import ContainerRef, containers
 
@@ -26,7 +26,11 @@ RULES = {
     "security.image-digest": "the service image is referenced by digest where the budget requires it",
     "security.image-pull-policy": "imagePullPolicy is explicit",
     "security.service-account-token": "the service account token is not mounted into pods",
+    "security.system-namespace": "no object sets metadata.namespace to default or kube-system (a warning)",
 }
+# Namespaces an application does not belong in: `default` collects whatever lands unplaced (and is rarely
+# labelled for Pod Security admission); `kube-system` holds the control plane's own objects.
+SYSTEM_NAMESPACES = ("default", "kube-system")
 MIN_ID = 10000
 # A full release tag: 1.0.0, v1.2.3, 20.18.1-alpine3.20. Floating tags (latest, 20-alpine, lts, 20.18) fail.
 PINNED_TAG = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z][0-9A-Za-z._-]*)?$")
@@ -65,6 +69,13 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                           field="automountServiceAccountToken", expected="false",
                           actual=str(account.doc.get("automountServiceAccountToken", "unset (true)")),
                           values_key=("serviceAccount", "automountToken"))
+    for manifest in ctx.manifests:
+        namespace = (manifest.doc.get("metadata") or {}).get("namespace")
+        if namespace in SYSTEM_NAMESPACES:
+            yield warning("security.system-namespace", f"the object is placed in the {namespace} namespace",
+                          environment=ctx.environment, resource=manifest.ref, source=manifest.source,
+                          field="metadata.namespace", expected="the application's own namespace",
+                          actual=namespace)
 
 
 def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]:
