@@ -218,3 +218,36 @@ def test_should_point_pod_and_container_findings_at_their_values_keys() -> None:
     keys = [(f.rule, f.values_key) for f in pod_security.check(context(workload("Deployment", spec)))]
     assert keys == [("pss.baseline.sysctls", ("podSecurityContext", "sysctls")),
                     ("pss.baseline.proc-mount-type", ("securityContext", "procMount"))]
+
+
+@pytest.mark.parametrize(("key", "value", "rule"), [
+    ("runAsNonRoot", False, "pss.restricted.running-as-non-root"),
+    ("runAsUser", 0, "pss.restricted.running-as-non-root-user"),
+])
+def test_should_not_relax_the_identity_controls_for_pods_without_host_users_at_1_31(key: str, value: object,
+                                                                                    rule: str) -> None:
+    spec = pod_spec()
+    spec["hostUsers"] = False
+    spec["containers"][0]["securityContext"][key] = value
+    assert pss_findings(workload("Pod", spec)) == [
+        (rule, "Pod/pf", f"spec.containers[0].securityContext.{key}", "app")]
+
+
+@pytest.mark.parametrize(("field", "value"), [("hostNetwork", 1), ("hostPID", "true")])
+def test_should_not_take_a_truthy_non_boolean_for_false(field: str, value: object) -> None:
+    spec = pod_spec()
+    spec[field] = value
+    assert [f[0] for f in pss_findings(workload("Pod", spec))] == ["pss.baseline.host-namespaces"]
+
+
+def test_should_take_a_volume_without_a_source_as_the_empty_dir_kubernetes_defaults_it_to() -> None:
+    spec = pod_spec()
+    spec["volumes"] = [{"name": "scratch"}]
+    assert pss_findings(workload("Pod", spec)) == []
+
+
+def test_should_not_take_1_for_true_where_the_value_must_be_true() -> None:
+    spec = pod_spec()
+    spec["containers"][0]["securityContext"]["runAsNonRoot"] = 1
+    assert pss_findings(workload("Pod", spec)) == [
+        ("pss.restricted.running-as-non-root", "Pod/pf", "spec.containers[0].securityContext.runAsNonRoot", "app")]

@@ -147,9 +147,25 @@ def test_should_point_a_pod_level_setting_at_pod_security_context() -> None:
 
 @pytest.mark.parametrize("image", ["ghcr.io/prompted-forge/mcp-server:1.0.0",
                                    "registry:5000/prompted-forge/mcp-server:1.0.0",
-                                   f"ghcr.io/prompted-forge/mcp-server@{DIGEST}"])
+                                   "ghcr.io/prompted-forge/mcp-server:v2.10.3",
+                                   "docker.io/library/node:20.18.1-alpine3.20",
+                                   "ghcr.io/prompted-forge/mcp-server:1.0.0-rc.1",
+                                   f"ghcr.io/prompted-forge/mcp-server@{DIGEST}",
+                                   f"docker.io/library/node:20-alpine@{DIGEST}"])
 def test_should_accept_a_pinned_image(image: str) -> None:
     assert rules_found(*hardened(containers=[container(image=image)])) == []
+
+
+@pytest.mark.parametrize("tag", ["20-alpine", "20.18-alpine3.20", "lts", "20", "1.0", "1.0.0.1", "latest",
+                                 "1.0.0-", "stable-1.0.0"])
+def test_should_flag_a_tag_that_can_move(tag: str) -> None:
+    assert rules_found(*hardened(containers=[container(image=f"docker.io/library/node:{tag}")])) == [
+        "security.image-tag"]
+
+
+@pytest.mark.parametrize(("uid", "expected"), [(10000, []), (9999, ["security.high-uid-gid"])])
+def test_should_draw_the_high_id_line_at_10000(uid: int, expected: list[str]) -> None:
+    assert rules_found(*hardened(containers=[_container_with(runAsUser=uid, runAsGroup=uid)])) == expected * 2
 
 
 def test_should_accept_an_unpinned_image_where_the_budget_does_not_require_a_tag() -> None:
