@@ -3,7 +3,7 @@
 Overlays are generated from the chart's own schema (hypothesis-jsonschema) for
 the settings people change per install: replicas, image tag and digest,
 resources, features, metrics, probes, rollout, termination, autoscaling, the
-PodDisruptionBudget, NetworkPolicy switches, ports and the test pod. Kubernetes
+PodDisruptionBudget, NetworkPolicy switches, ports, the test pod and the namespace guards. Kubernetes
 passthrough objects (security contexts, affinity, tolerations, peers) and free
 names are pinned: the schema leaves them open on purpose and Kubernetes, not
 this chart, owns their validity.
@@ -53,7 +53,7 @@ ENVIRONMENTS = load_budget().environments
 KUBE_VERSIONS = (chart_kube_versions()[0], chart_kube_versions()[-1])
 FUZZED_KEYS = ("replicaCount", "image", "resources", "features", "metrics", "probes", "rollout",
                "terminationGracePeriodSeconds", "preStopSleepSeconds", "autoscaling", "podDisruptionBudget",
-               "networkPolicy", "service", "containerPort", "budgetTest", "monitoring")
+               "networkPolicy", "service", "containerPort", "budgetTest", "budgetGuard", "monitoring")
 # Open or free-form values held at their defaults (see the module docstring).
 PINNED = (("image", "repository"), ("budgetTest", "image", "repository"), ("networkPolicy", "ingressFrom"),
           ("networkPolicy", "egress", "extraRules"))
@@ -132,10 +132,12 @@ def _base_values(environment: str) -> dict[str, Any]:
 def cross_field_rules_hold(values: dict[str, Any]) -> bool:
     """The chart's `fail` guards: relations between two values that a JSON schema cannot state."""
     pre_stop, grace = values["preStopSleepSeconds"], values["terminationGracePeriodSeconds"]
-    scaling = values["autoscaling"]
+    scaling, guard = values["autoscaling"], values["budgetGuard"]
     return ((pre_stop == 0 or pre_stop < grace)
             and not (values["metrics"]["enabled"] and values["metrics"]["port"] == values["containerPort"])
-            and not (scaling["enabled"] and scaling["minReplicas"] > scaling["maxReplicas"]))
+            and not (scaling["enabled"] and scaling["minReplicas"] > scaling["maxReplicas"])
+            and not any(parse_resource(resource, guard["requests"][resource])
+                        > parse_resource(resource, guard["limits"][resource]) for resource in RESOURCES))
 
 
 # -- running ---------------------------------------------------------------------------------
