@@ -15,7 +15,9 @@ from policies.errors import InputError
 from policies.waivers import load_waivers
 
 TODAY = dt.date(2026, 11, 27)
-OVER_BUDGET = {"resources": {"limits": {"memory": "2Gi"}}}
+# The namespace guards would refuse this pod too (guard.* findings, tests/test_rules_guard.py); they are
+# switched off here, in the overlay and the budget, so each test judges the one resources finding.
+OVER_BUDGET = {"resources": {"limits": {"memory": "2Gi"}}, "budgetGuard": {"enabled": False}}
 
 
 @pytest.fixture
@@ -25,8 +27,9 @@ def overlay(tmp_path: Path) -> Path:
     return path
 
 
-def budget_file(tmp_path: Path, mutate) -> Budget:
+def budget_file(tmp_path: Path, mutate=lambda data: None) -> Budget:
     data = copy.deepcopy(load_budget().data)
+    data["environments"]["production"]["admissionGuards"] = False
     mutate(data)
     path = tmp_path / "budget.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
@@ -82,7 +85,7 @@ def test_should_waive_a_matching_finding(overlay, helm, tmp_path):
     waivers = load_waivers(waivers_file(tmp_path, {
         "rule": "resources.within-budget", "environment": "production",
         "reason": "load test week, ticket OPS-1", "expires": "2026-12-31"}))
-    outcome = check(load_budget(), overlay, waivers, mode="enforce", helm=helm)
+    outcome = check(budget_file(tmp_path), overlay, waivers, mode="enforce", helm=helm)
     assert outcome.exit_code == 0
     assert [f.effective_severity for f in outcome.findings] == ["waived"]
 
@@ -90,7 +93,7 @@ def test_should_waive_a_matching_finding(overlay, helm, tmp_path):
 def test_should_fail_on_an_expired_waiver(overlay, helm, tmp_path):
     waivers = load_waivers(waivers_file(tmp_path, {
         "rule": "resources.within-budget", "reason": "load test week, ticket OPS-1", "expires": "2026-11-26"}))
-    outcome = check(load_budget(), overlay, waivers, mode="enforce", helm=helm)
+    outcome = check(budget_file(tmp_path), overlay, waivers, mode="enforce", helm=helm)
     rules = {f.rule for f in outcome.failed}
     assert rules == {"resources.within-budget", "waiver.expired"}
     expired = next(f for f in outcome.failed if f.rule == "waiver.expired")

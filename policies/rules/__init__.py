@@ -18,6 +18,7 @@ from policies.findings import Finding
 from policies.ruleclass import family_class
 from policies.rules import (
     ephemeral,
+    guard,
     metrics,
     network,
     pod_security,
@@ -32,7 +33,7 @@ from policies.rules import (
 )
 
 FAMILIES: tuple[ModuleType, ...] = (resources, rollout, probes, timing, metrics, ephemeral, pod_security, security,
-                                    network, rbac, secrets, values)
+                                    network, rbac, secrets, values, guard)
 
 Check = Callable[[CheckContext], Iterable[Finding]]
 

@@ -1,0 +1,278 @@
+"""Namespace guard rules: the LimitRange and ResourceQuota equal the budget and admit the chart's own pods.
+
+Every case starts from the real production render (guards on, passing) and
+changes one thing; the expected findings are listed exactly as
+(rule, resource, field, expected, actual).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from builders import budget_with
+from rulekit import app_container, editable_docs, find_doc, run_rule
+
+from policies.render import Render
+from policies.rules import guard
+
+Docs = list[dict[str, Any]]
+QUOTA = "ResourceQuota/prompted-forge-mcp-budget"
+LIMITS = "LimitRange/prompted-forge-mcp-budget"
+APP = "Deployment/prompted-forge-mcp"
+TEST_POD = "Pod/prompted-forge-mcp-budget-test"
+
+
+def findings(docs: Docs, environment: str = "production", budget: Any = None) -> list[tuple[str, ...]]:
+    from policies.budget import load_budget
+
+    found = run_rule(guard.check, docs, environment, budget or load_budget())
+    return [(f.rule, f.resource, f.field, f.expected, f.actual) for f in found]
+
+
+def quota(docs: Docs) -> dict[str, Any]:
+    return find_doc(docs, "ResourceQuota")["spec"]["hard"]
+
+
+def limit_item(docs: Docs, kind: str) -> dict[str, Any]:
+    return next(i for i in find_doc(docs, "LimitRange")["spec"]["limits"] if i["type"] == kind)
+
+
+def helm_test_container(docs: Docs) -> dict[str, Any]:
+    return next(d for d in docs if d["kind"] == "Pod")["spec"]["containers"][0]
+
+
+@pytest.fixture
+def production(render_env: Callable[[str], Render]) -> Docs:
+    return editable_docs(render_env("production"))
+
+
+def test_should_find_nothing_in_the_shipped_environments(rendered: Render, budget: Any) -> None:
+    assert findings(editable_docs(rendered), rendered.environment, budget) == []
+
+
+def test_should_print_the_production_quota_arithmetic(render_env: Callable[[str], Render], budget: Any) -> None:
+    plan = guard.budget_quota_plan(render_env("production").manifests, budget, "production")
+    assert plan.explain() == [
+        "Deployment/prompted-forge-mcp: 6 maxReplicas + 1 maxSurge + 6 terminating = 13 pods (a replacement "
+        "step takes at least 5 s, so the 30 s grace period overlaps floor(30 / 5) + 1 = 7 steps of 1 pod(s), "
+        "at most the 6 old pods)",
+        "Pod/prompted-forge-mcp-budget-test: 1 pod at its own resources",
+        "pods = 13 + 1 = 14",
+        "requests.cpu = 13 x 250m + 25m = 3275m",
+        "requests.memory = 13 x 256Mi + 32Mi = 3360Mi",
+        "limits.cpu = 13 x 1000m + 100m = 13100m",
+        "limits.memory = 13 x 1Gi + 64Mi = 13376Mi",
+    ]
+
+
+# -- the quota ---------------------------------------------------------------------------------------------------
+
+
+def test_should_fail_a_quota_one_pod_short_naming_the_number(production: Docs) -> None:
+    quota(production)["pods"] = "13"
+    assert findings(production) == [
+        ("guard.quota-admits", QUOTA, "spec.hard.pods", ">= 14", "13"),
+        ("guard.equals-budget", QUOTA, "spec.hard.pods", "14", "13"),
+    ]
+
+
+def test_should_fail_a_quota_one_millicore_short_written_as_the_cpu_alias(production: Docs) -> None:
+    del quota(production)["requests.cpu"]
+    quota(production)["cpu"] = "3274m"
+    assert findings(production) == [
+        ("guard.quota-admits", QUOTA, "spec.hard.cpu", ">= 3275m", "3274m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.cpu", "3275m", "3274m"),
+    ]
+
+
+def test_should_accept_the_quota_in_other_units_of_the_same_amount(production: Docs) -> None:
+    quota(production).update({"requests.cpu": "3.275", "limits.memory": str(13376 * 2**20)})
+    assert findings(production) == []
+
+
+def test_should_fail_a_quota_larger_than_the_budget_as_not_equal_only(production: Docs) -> None:
+    quota(production)["limits.memory"] = "13377Mi"
+    assert findings(production) == [("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "13376Mi", "13377Mi")]
+
+
+def test_should_size_the_quota_from_the_autoscalers_maximum(production: Docs) -> None:
+    find_doc(production, "HorizontalPodAutoscaler")["spec"]["maxReplicas"] = 7
+    # 7 + 1 surge + 7 terminating + 1 test pod = 16; each service pod at the budget.
+    assert findings(production) == [
+        ("guard.quota-admits", QUOTA, "spec.hard.pods", ">= 16", "14"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3775m", "3275m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3872Mi", "3360Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 15100m", "13100m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 15424Mi", "13376Mi"),
+        ("guard.equals-budget", QUOTA, "spec.hard.pods", "16", "14"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3775m", "3275m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3872Mi", "3360Mi"),
+        ("guard.equals-budget", QUOTA, "spec.hard.limits.cpu", "15100m", "13100m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "15424Mi", "13376Mi"),
+    ]
+
+
+def test_should_count_fewer_terminating_pods_when_a_replacement_step_is_slower(production: Docs) -> None:
+    # Steps of 10 s: a 30 s grace period overlaps floor(30 / 10) + 1 = 4 steps, so 6 + 1 + 4 + 1 = 12 pods.
+    find_doc(production, "Deployment")["spec"]["minReadySeconds"] = 10
+    assert [f for f in findings(production) if f[2] == "spec.hard.pods"] == [
+        ("guard.equals-budget", QUOTA, "spec.hard.pods", "12", "14"),
+    ]
+
+
+def test_should_count_every_old_pod_terminating_when_nothing_slows_a_replacement(production: Docs) -> None:
+    find_doc(production, "Deployment")["spec"]["minReadySeconds"] = 0
+    assert findings(production) == []  # 6 old pods: the maximum already
+
+
+def test_should_count_the_test_pod_from_its_rendered_resources(production: Docs) -> None:
+    # A limit with no request: the API server copies the limit into the request.
+    helm_test_container(production)["resources"] = {"limits": {"cpu": "100m", "memory": "64Mi"}}
+    assert findings(production) == [
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3350m", "3275m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3392Mi", "3360Mi"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3350m", "3275m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3392Mi", "3360Mi"),
+    ]
+
+
+def test_should_fail_a_scoped_quota_that_leaves_pods_unguarded(production: Docs) -> None:
+    find_doc(production, "ResourceQuota")["spec"]["scopes"] = ["NotBestEffort"]
+    assert findings(production) == [("guard.equals-budget", QUOTA, "spec.scopes", "unset", "['NotBestEffort']")]
+
+
+def test_should_refuse_to_size_a_quota_for_a_daemonset(production: Docs) -> None:
+    daemonset = {**find_doc(production, "Deployment"), "kind": "DaemonSet"}
+    daemonset["metadata"] = {**daemonset["metadata"], "name": "agent"}
+    production.append(daemonset)
+    assert findings(production) == [
+        ("guard.quota-admits", "DaemonSet/agent", None, "a workload with a replica count", "DaemonSet"),
+    ]
+
+
+# -- the LimitRange ----------------------------------------------------------------------------------------------
+
+
+def test_should_fail_a_container_one_mebibyte_over_the_max(production: Docs) -> None:
+    app_container(production)["resources"]["limits"]["memory"] = "1025Mi"
+    path = "spec.template.spec"
+    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+        ("guard.limitrange-admits", APP, f"{path}.containers[0].resources.limits.memory", "<= 1Gi", "1025Mi"),
+        ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 1Gi", "1025Mi"),
+        # 1025Mi / 256Mi also overcommits more than the budget's 4.
+        ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 4", "4.004"),
+    ]
+
+
+def test_should_admit_a_container_exactly_at_the_max_in_bytes(production: Docs) -> None:
+    app_container(production)["resources"]["limits"]["memory"] = str(2**30)
+    assert findings(production) == []
+
+
+def test_should_refuse_an_injected_container_that_states_no_resources(production: Docs) -> None:
+    pod = find_doc(production, "Deployment")["spec"]["template"]["spec"]
+    pod["containers"].append({"name": "mesh-proxy", "image": "proxy:1"})
+    path = "spec.template.spec.containers[*].resources"
+    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+        ("guard.limitrange-admits", APP, f"{path}.limits.cpu", "<= 1000m", "2000m"),
+        ("guard.limitrange-admits", APP, f"{path}.limits.memory", "<= 1Gi", "2Gi"),
+    ]
+
+
+def test_should_judge_a_pod_by_its_largest_init_container(production: Docs) -> None:
+    pod = find_doc(production, "Deployment")["spec"]["template"]["spec"]
+    pod["initContainers"] = [{"name": "migrate", "image": "m:1",
+                              "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
+                                            "limits": {"cpu": "1000m", "memory": "1025Mi"}}}]
+    path = "spec.template.spec"
+    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+        ("guard.limitrange-admits", APP, f"{path}.initContainers[0].resources.limits.memory", "<= 1Gi", "1025Mi"),
+        ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 1Gi", "1025Mi"),
+        ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 4", "4.004"),
+    ]
+
+
+def test_should_add_a_native_sidecar_to_the_running_pod(production: Docs) -> None:
+    pod = find_doc(production, "Deployment")["spec"]["template"]["spec"]
+    pod["initContainers"] = [{"name": "shipper", "image": "s:1", "restartPolicy": "Always",
+                              "resources": {"requests": {"cpu": "1m", "memory": "1Mi"},
+                                            "limits": {"cpu": "1m", "memory": "1Mi"}}}]
+    assert [f[2] for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+        "spec.template.spec.containers[*].resources.limits.cpu",
+        "spec.template.spec.containers[*].resources.limits.memory",
+    ]
+
+
+def test_should_judge_pod_level_resources_when_set(production: Docs) -> None:
+    pod = find_doc(production, "Deployment")["spec"]["template"]["spec"]
+    pod["resources"] = {"limits": {"cpu": "1001m"}}
+    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+        ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 1000m",
+         "1001m"),
+        ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 4", "4.004"),
+    ]
+
+
+def test_should_refuse_a_test_pod_that_overcommits_more_than_the_budget(production: Docs) -> None:
+    helm_test_container(production)["resources"]["requests"]["cpu"] = "24m"  # 100m / 24m = 4.167 > 4
+    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+        ("guard.limitrange-admits", TEST_POD, "spec.containers[*].resources.limits.cpu", "<= 4", "4.167"),
+    ]
+
+
+# -- equal to the budget -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "field", "resource", "value", "expected", "actual"), [
+    ("Container", "max", "cpu", "1001m", "1000m", "1001m"),
+    ("Container", "default", "memory", "1023Mi", "1Gi", "1023Mi"),
+    ("Container", "defaultRequest", "cpu", "249m", "250m", "249m"),
+    ("Pod", "max", "memory", "2Gi", "1Gi", "2Gi"),
+    ("Pod", "maxLimitRequestRatio", "cpu", "5", "4", "5"),
+], ids=["container-max", "default", "default-request", "pod-max", "ratio"])
+def test_should_fail_a_limit_range_number_that_differs_from_the_budget(
+    production: Docs, kind: str, field: str, resource: str, value: str, expected: str, actual: str
+) -> None:
+    limit_item(production, kind)[field][resource] = value
+    index = 0 if kind == "Container" else 1
+    assert [f for f in findings(production) if f[0] == "guard.equals-budget"] == [
+        ("guard.equals-budget", LIMITS, f"spec.limits[{index}].{field}.{resource}", expected, actual),
+    ]
+
+
+def test_should_accept_the_budget_written_in_other_units(production: Docs) -> None:
+    limit_item(production, "Container")["max"]["cpu"] = "1"
+    limit_item(production, "Pod")["max"]["memory"] = str(2**30)
+    assert findings(production) == []
+
+
+def test_should_move_with_the_budget(production: Docs) -> None:
+    budget = budget_with("production", resources={"requests": {"cpu": "300m", "memory": "256Mi"},
+                                                  "limits": {"cpu": "1000m", "memory": "1Gi"}})
+    assert [f for f in findings(production, budget=budget) if f[0] == "guard.equals-budget"] == [
+        ("guard.equals-budget", LIMITS, "spec.limits[0].defaultRequest.cpu", "300m", "250m"),
+        ("guard.equals-budget", LIMITS, "spec.limits[1].maxLimitRequestRatio.cpu", "3.334", "4"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3925m", "3275m"),
+    ]
+
+
+# -- present where the budget asks ---------------------------------------------------------------------------------
+
+
+def test_should_fail_production_without_guards(production: Docs) -> None:
+    production[:] = [d for d in production if d["kind"] not in ("LimitRange", "ResourceQuota")]
+    assert findings(production) == [
+        ("guard.present", "LimitRange", None, "present", "missing"),
+        ("guard.present", "ResourceQuota", None, "present", "missing"),
+    ]
+
+
+def test_should_fail_guards_in_development(production: Docs, render_env: Callable[[str], Render]) -> None:
+    development = editable_docs(render_env("development"))
+    development += [d for d in production if d["kind"] in ("LimitRange", "ResourceQuota")]
+    assert [f for f in findings(development, "development") if f[0] == "guard.present"] == [
+        ("guard.present", LIMITS, None, "absent", "present"),
+        ("guard.present", QUOTA, None, "absent", "present"),
+    ]
