@@ -60,10 +60,10 @@ def test_should_print_the_production_quota_arithmetic(render_env: Callable[[str]
         "at most the 6 old pods)",
         "Pod/prompted-forge-mcp-budget-test: 1 pod at its own resources",
         "pods = 13 + 1 = 14",
-        "requests.cpu = 13 x 250m + 25m = 3275m",
-        "requests.memory = 13 x 256Mi + 32Mi = 3360Mi",
-        "limits.cpu = 13 x 1000m + 100m = 13100m",
-        "limits.memory = 13 x 1Gi + 64Mi = 13376Mi",
+        "requests.cpu = 13 x 250m + 125m = 3375m",
+        "requests.memory = 13 x 256Mi + 64Mi = 3392Mi",
+        "limits.cpu = 13 x 1000m + 500m = 13500m",
+        "limits.memory = 13 x 1Gi + 128Mi = 13440Mi",
     ]
 
 
@@ -80,21 +80,21 @@ def test_should_fail_a_quota_one_pod_short_naming_the_number(production: Docs) -
 
 def test_should_fail_a_quota_one_millicore_short_written_as_the_cpu_alias(production: Docs) -> None:
     del quota(production)["requests.cpu"]
-    quota(production)["cpu"] = "3274m"
+    quota(production)["cpu"] = "3374m"
     assert findings(production) == [
-        ("guard.quota-admits", QUOTA, "spec.hard.cpu", ">= 3275m", "3274m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.cpu", "3275m", "3274m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.cpu", ">= 3375m", "3374m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.cpu", "3375m", "3374m"),
     ]
 
 
 def test_should_accept_the_quota_in_other_units_of_the_same_amount(production: Docs) -> None:
-    quota(production).update({"requests.cpu": "3.275", "limits.memory": str(13376 * 2**20)})
+    quota(production).update({"requests.cpu": "3.375", "limits.memory": str(13440 * 2**20)})
     assert findings(production) == []
 
 
 def test_should_fail_a_quota_larger_than_the_budget_as_not_equal_only(production: Docs) -> None:
-    quota(production)["limits.memory"] = "13377Mi"
-    assert findings(production) == [("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "13376Mi", "13377Mi")]
+    quota(production)["limits.memory"] = "13441Mi"
+    assert findings(production) == [("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "13440Mi", "13441Mi")]
 
 
 def test_should_size_the_quota_from_the_autoscalers_maximum(production: Docs) -> None:
@@ -102,15 +102,15 @@ def test_should_size_the_quota_from_the_autoscalers_maximum(production: Docs) ->
     # 7 + 1 surge + 7 terminating + 1 test pod = 16; each service pod at the budget.
     assert findings(production) == [
         ("guard.quota-admits", QUOTA, "spec.hard.pods", ">= 16", "14"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3775m", "3275m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3872Mi", "3360Mi"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 15100m", "13100m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 15424Mi", "13376Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3875m", "3375m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3904Mi", "3392Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 15500m", "13500m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 15488Mi", "13440Mi"),
         ("guard.equals-budget", QUOTA, "spec.hard.pods", "16", "14"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3775m", "3275m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3872Mi", "3360Mi"),
-        ("guard.equals-budget", QUOTA, "spec.hard.limits.cpu", "15100m", "13100m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "15424Mi", "13376Mi"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3875m", "3375m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3904Mi", "3392Mi"),
+        ("guard.equals-budget", QUOTA, "spec.hard.limits.cpu", "15500m", "13500m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "15488Mi", "13440Mi"),
     ]
 
 
@@ -129,12 +129,12 @@ def test_should_count_every_old_pod_terminating_when_nothing_slows_a_replacement
 
 def test_should_count_the_test_pod_from_its_rendered_resources(production: Docs) -> None:
     # A limit with no request: the API server copies the limit into the request.
-    helm_test_container(production)["resources"] = {"limits": {"cpu": "100m", "memory": "64Mi"}}
+    helm_test_container(production)["resources"] = {"limits": {"cpu": "500m", "memory": "128Mi"}}
     assert findings(production) == [
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3350m", "3275m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3392Mi", "3360Mi"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3350m", "3275m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3392Mi", "3360Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3750m", "3375m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3456Mi", "3392Mi"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3750m", "3375m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3456Mi", "3392Mi"),
     ]
 
 
@@ -216,9 +216,9 @@ def test_should_judge_pod_level_resources_when_set(production: Docs) -> None:
 
 
 def test_should_refuse_a_test_pod_that_overcommits_more_than_the_budget(production: Docs) -> None:
-    helm_test_container(production)["resources"]["requests"]["cpu"] = "24m"  # 100m / 24m = 4.167 > 4
+    helm_test_container(production)["resources"]["requests"]["cpu"] = "124m"  # 500m / 124m = 4.032 > 4 (125m, the shipped value, is exactly 4)
     assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
-        ("guard.limitrange-admits", TEST_POD, "spec.containers[*].resources.limits.cpu", "<= 4", "4.167"),
+        ("guard.limitrange-admits", TEST_POD, "spec.containers[*].resources.limits.cpu", "<= 4", "4.032"),
     ]
 
 
@@ -254,7 +254,7 @@ def test_should_move_with_the_budget(production: Docs) -> None:
     assert [f for f in findings(production, budget=budget) if f[0] == "guard.equals-budget"] == [
         ("guard.equals-budget", LIMITS, "spec.limits[0].defaultRequest.cpu", "300m", "250m"),
         ("guard.equals-budget", LIMITS, "spec.limits[1].maxLimitRequestRatio.cpu", "3.334", "4"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3925m", "3275m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "4025m", "3375m"),
     ]
 
 
