@@ -29,6 +29,8 @@ VALUES_VIOLATIONS = [
     ("security", "staging", {"securityContext": {"readOnlyRootFilesystem": False}}, "security.read-only-root",
      "readOnlyRootFilesystem"),
     ("secrets", "development", {"extraEnv": {"API_TOKEN": "s3cr3t-value"}}, "secrets.literal", "extraEnv"),
+    ("guard", "production", {"budgetGuard": {"limits": {"memory": "2Gi"}}}, "guard.equals-budget",
+     "spec.limits[0].max.memory"),
 ]
 
 
@@ -70,7 +72,9 @@ def test_should_only_warn_on_budget_rules_in_warn_mode(environment, overlay, rul
 
 
 def test_should_follow_the_budget_phase_when_no_mode_is_given(tmp_path, capsys, budget):
-    overlay = write_overlay(tmp_path, VALUES_VIOLATIONS[0][2])
+    # A budget rule alone: an over-budget pod would also be refused by production's namespace guard,
+    # which is a safety finding in every phase.
+    overlay = write_overlay(tmp_path, VALUES_VIOLATIONS[1][2])
     code, report = run_json(capsys, "--env", "production", "--values", str(overlay))
     assert report["summary"]["mode"] == budget.mode
     assert code == (1 if budget.mode == "enforce" else 0)

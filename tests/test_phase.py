@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from builders import budget_with
 from rulekit import app_container, editable_docs
 
 from policies.budget import load_budget
@@ -50,22 +51,29 @@ def manifests_file(tmp_path: Path, docs: list[dict]) -> Path:
 
 
 def check(path: Path, mode: str | None = None):
-    return run_check(CheckRequest(environments=["production"], budget=load_budget(), manifests_file=path,
+    # Without namespace guards: a guard would refuse the over-budget pod too, and that is a safety
+    # finding (guard.limitrange-admits, tests/test_rules_guard.py), whatever the phase.
+    budget = budget_with("production", admissionGuards=False)
+    return run_check(CheckRequest(environments=["production"], budget=budget, manifests_file=path,
                                   mode=mode, today=TODAY))
+
+
+def unguarded(docs: list[dict]) -> list[dict]:
+    return [doc for doc in docs if doc["kind"] not in ("LimitRange", "ResourceQuota")]
 
 
 @pytest.fixture
 def over_budget(render_env, tmp_path) -> Path:
     docs = editable_docs(render_env("production"))
     app_container(docs)["resources"]["limits"]["memory"] = "1025Mi"
-    return manifests_file(tmp_path, docs)
+    return manifests_file(tmp_path, unguarded(docs))
 
 
 @pytest.fixture
 def privileged(render_env, tmp_path) -> Path:
     docs = editable_docs(render_env("production"))
     app_container(docs)["securityContext"]["privileged"] = True
-    return manifests_file(tmp_path, docs)
+    return manifests_file(tmp_path, unguarded(docs))
 
 
 def test_should_warn_on_budget_failures_in_the_warn_phase_and_say_what_enforcing_would_fail(over_budget):
@@ -92,7 +100,7 @@ def test_should_fail_a_privileged_container_in_every_phase(privileged, mode):
 
 
 def test_should_pass_only_without_warnings(render_env, tmp_path):
-    outcome = check(manifests_file(tmp_path, editable_docs(render_env("production"))))
+    outcome = check(manifests_file(tmp_path, unguarded(editable_docs(render_env("production")))))
     assert outcome.status == "pass" and outcome.findings == []
     assert render_report(outcome, "table").splitlines()[-1].startswith("PASS: 0 failure(s), 0 warning(s)")
 
