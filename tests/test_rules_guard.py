@@ -216,7 +216,8 @@ def test_should_judge_pod_level_resources_when_set(production: Docs) -> None:
 
 
 def test_should_refuse_a_test_pod_that_overcommits_more_than_the_budget(production: Docs) -> None:
-    helm_test_container(production)["resources"]["requests"]["cpu"] = "124m"  # 500m / 124m = 4.032 > 4 (125m, the shipped value, is exactly 4)
+    # 500m / 124m = 4.032 > 4; 125m, the shipped value, is exactly 4.
+    helm_test_container(production)["resources"]["requests"]["cpu"] = "124m"
     assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
         ("guard.limitrange-admits", TEST_POD, "spec.containers[*].resources.limits.cpu", "<= 4", "4.032"),
     ]
