@@ -66,3 +66,10 @@ def line_of(path: Path, text: str, after: int = 0) -> int:
         if number >= after and text in line:
             return number
     raise AssertionError(f"{text!r} is not in {path} after line {after}")
+
+
+def unguarded(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The render without its namespace guards. An over-budget pod is also refused by the LimitRange and the
+    ResourceQuota (guard.* safety findings); tests about judging one budget finding drop the guards, and run
+    with a budget whose environment asks for none (builders.budget_with(env, admissionGuards=False))."""
+    return [doc for doc in docs if doc["kind"] not in ("LimitRange", "ResourceQuota")]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from builders import budget_with
-from rulekit import app_container, editable_docs
+from rulekit import app_container, editable_docs, unguarded
 
 from policies.budget import load_budget
 from policies.engine import CheckRequest, run_check
@@ -57,9 +57,6 @@ def check(path: Path, mode: str | None = None):
     return run_check(CheckRequest(environments=["production"], budget=budget, manifests_file=path,
                                   mode=mode, today=TODAY))
 
-
-def unguarded(docs: list[dict]) -> list[dict]:
-    return [doc for doc in docs if doc["kind"] not in ("LimitRange", "ResourceQuota")]
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from rulekit import app_container, editable_docs
+from builders import budget_with
+from rulekit import app_container, editable_docs, unguarded
 
 from policies.budget import load_budget
 from policies.engine import CheckRequest, run_check
@@ -22,7 +23,7 @@ def over_budget(render_env, tmp_path_factory) -> Path:
     docs = editable_docs(render_env("production"))
     app_container(docs)["resources"]["limits"]["memory"] = "1025Mi"
     path = tmp_path_factory.mktemp("render") / "production.yaml"
-    path.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    path.write_text(yaml.safe_dump_all(unguarded(docs)), encoding="utf-8")
     return path
 
 
@@ -31,7 +32,8 @@ def outcome_with(tmp_path: Path, manifests: Path, **waiver: str):
              **waiver}
     path = tmp_path / "waivers.yaml"
     path.write_text("# waivers\n" + yaml.safe_dump({"waivers": [entry]}, sort_keys=False), encoding="utf-8")
-    return run_check(CheckRequest(environments=["production"], budget=load_budget(), waivers=load_waivers(path),
+    budget = budget_with("production", admissionGuards=False)
+    return run_check(CheckRequest(environments=["production"], budget=budget, waivers=load_waivers(path),
                                   manifests_file=manifests, mode="enforce", today=TODAY))
 
 
