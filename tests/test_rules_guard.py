@@ -143,12 +143,15 @@ def test_should_fail_a_scoped_quota_that_leaves_pods_unguarded(production: Docs)
     assert findings(production) == [("guard.equals-budget", QUOTA, "spec.scopes", "unset", "['NotBestEffort']")]
 
 
-def test_should_refuse_to_size_a_quota_for_a_daemonset(production: Docs) -> None:
+def test_should_warn_that_a_quota_cannot_be_judged_for_a_daemonset(production: Docs) -> None:
     daemonset = {**find_doc(production, "Deployment"), "kind": "DaemonSet"}
     daemonset["metadata"] = {**daemonset["metadata"], "name": "agent"}
     production.append(daemonset)
-    assert findings(production) == [
-        ("guard.quota-admits", "DaemonSet/agent", None, "a workload with a replica count", "DaemonSet"),
+    from policies.budget import load_budget
+
+    found = run_rule(guard.check, production, "production", load_budget())
+    assert [(f.rule, f.severity.value, f.resource, f.expected, f.actual) for f in found] == [
+        ("guard.quota-admits", "warning", "DaemonSet/agent", "a workload with a replica count", "DaemonSet"),
     ]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from policies.budget import Budget
 from policies.context import CheckContext
-from policies.findings import Finding, failure
+from policies.findings import Finding, failure, warning
 from policies.guardsizing import (
     QUOTA_KEYS,
     ExtraPod,
@@ -372,12 +372,13 @@ def _quota(ctx: CheckContext) -> Iterator[Finding]:
     if not quotas:
         return
     service, _ = _service_and_hooks(ctx.manifests)
-    for workload in service:
-        if rollout_shape(ctx.manifests, workload) is None:
-            yield failure("guard.quota-admits", f"the pods of {workload.ref} follow the node count; "
-                          "no quota can be sized for them", environment=ctx.environment,
-                          resource=workload.ref, expected="a workload with a replica count",
-                          actual=workload.kind, source=workload.source)
+    unsized = [workload for workload in service if rollout_shape(ctx.manifests, workload) is None]
+    for workload in unsized:
+        # Not provable either way from the render: a warning, so the report says WARN, never PASS.
+        yield warning("guard.quota-admits", f"the pods of {workload.ref} follow the node count, which the "
+                      "render does not know; whether the quota admits them cannot be judged",
+                      environment=ctx.environment, resource=workload.ref, expected="a workload with a replica count",
+                      actual=workload.kind, source=workload.source)
     need = quota_plan(ctx.manifests)
     owed = budget_quota_plan(ctx.manifests, ctx.budget, ctx.environment)
     for quota in quotas:
@@ -402,7 +403,8 @@ def _quota(ctx: CheckContext) -> Iterator[Finding]:
                               f"needs {_show(key, amount)} = {need.formula(key)}",
                               field=f"spec.hard.{written}", expected=f">= {_show(key, amount)}",
                               actual=_show(key, limit), values_key=("budgetGuard",), **common)
-        for key, amount in owed.hard().items():
+        # With pods nobody can count, there is no size the budget gives: the warning above says so.
+        for key, amount in ({} if unsized else owed.hard()).items():
             written, actual = hard.get(key, (key, None))
             if actual != amount:
                 yield failure("guard.equals-budget",
