@@ -60,7 +60,7 @@ def test_should_print_the_production_quota_arithmetic(render_env: Callable[[str]
         "at most the 6 old pods)",
         "Pod/prompted-forge-mcp-budget-test: 1 pod at its own resources",
         "pods = 13 + 1 = 14",
-        "requests.cpu = 13 x 250m + 125m = 3375m",
+        "requests.cpu = 13 x 250m + 100m = 3350m",
         "requests.memory = 13 x 256Mi + 64Mi = 3392Mi",
         "limits.cpu = 13 x 1000m + 500m = 13500m",
         "limits.memory = 13 x 1Gi + 128Mi = 13440Mi",
@@ -80,15 +80,15 @@ def test_should_fail_a_quota_one_pod_short_naming_the_number(production: Docs) -
 
 def test_should_fail_a_quota_one_millicore_short_written_as_the_cpu_alias(production: Docs) -> None:
     del quota(production)["requests.cpu"]
-    quota(production)["cpu"] = "3374m"
+    quota(production)["cpu"] = "3349m"
     assert findings(production) == [
-        ("guard.quota-admits", QUOTA, "spec.hard.cpu", ">= 3375m", "3374m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.cpu", "3375m", "3374m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.cpu", ">= 3350m", "3349m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.cpu", "3350m", "3349m"),
     ]
 
 
 def test_should_accept_the_quota_in_other_units_of_the_same_amount(production: Docs) -> None:
-    quota(production).update({"requests.cpu": "3.375", "limits.memory": str(13440 * 2**20)})
+    quota(production).update({"requests.cpu": "3.35", "limits.memory": str(13440 * 2**20)})
     assert findings(production) == []
 
 
@@ -102,12 +102,12 @@ def test_should_size_the_quota_from_the_autoscalers_maximum(production: Docs) ->
     # 7 + 1 surge + 7 terminating + 1 test pod = 16; each service pod at the budget.
     assert findings(production) == [
         ("guard.quota-admits", QUOTA, "spec.hard.pods", ">= 16", "14"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3875m", "3375m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3850m", "3350m"),
         ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3904Mi", "3392Mi"),
         ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 15500m", "13500m"),
         ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 15488Mi", "13440Mi"),
         ("guard.equals-budget", QUOTA, "spec.hard.pods", "16", "14"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3875m", "3375m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3850m", "3350m"),
         ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3904Mi", "3392Mi"),
         ("guard.equals-budget", QUOTA, "spec.hard.limits.cpu", "15500m", "13500m"),
         ("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "15488Mi", "13440Mi"),
@@ -131,9 +131,9 @@ def test_should_count_the_test_pod_from_its_rendered_resources(production: Docs)
     # A limit with no request: the API server copies the limit into the request.
     helm_test_container(production)["resources"] = {"limits": {"cpu": "500m", "memory": "128Mi"}}
     assert findings(production) == [
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3750m", "3375m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3750m", "3350m"),
         ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3456Mi", "3392Mi"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3750m", "3375m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3750m", "3350m"),
         ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3456Mi", "3392Mi"),
     ]
 
@@ -164,8 +164,6 @@ def test_should_fail_a_container_one_mebibyte_over_the_max(production: Docs) -> 
     assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
         ("guard.limitrange-admits", APP, f"{path}.containers[0].resources.limits.memory", "<= 1Gi", "1025Mi"),
         ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 1Gi", "1025Mi"),
-        # 1025Mi / 256Mi also overcommits more than the budget's 4.
-        ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 4", "4.004"),
     ]
 
 
@@ -193,7 +191,6 @@ def test_should_judge_a_pod_by_its_largest_init_container(production: Docs) -> N
     assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
         ("guard.limitrange-admits", APP, f"{path}.initContainers[0].resources.limits.memory", "<= 1Gi", "1025Mi"),
         ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 1Gi", "1025Mi"),
-        ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 4", "4.004"),
     ]
 
 
@@ -214,15 +211,35 @@ def test_should_judge_pod_level_resources_when_set(production: Docs) -> None:
     assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
         ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 1000m",
          "1001m"),
-        ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 4", "4.004"),
     ]
 
 
-def test_should_refuse_a_test_pod_that_overcommits_more_than_the_budget(production: Docs) -> None:
-    # 500m / 124m = 4.032 > 4; 125m, the shipped value, is exactly 4.
-    helm_test_container(production)["resources"]["requests"]["cpu"] = "124m"
-    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
-        ("guard.limitrange-admits", TEST_POD, "spec.containers[*].resources.limits.cpu", "<= 4", "4.032"),
+FAILING_FLOOR = {"percentOfBudget": 50, "severity": "failure"}
+
+
+def with_floor_ratio(docs: Docs) -> Docs:
+    """The LimitRange as the chart renders it with budgetGuard.requestsFloorPercent 50: limit / (50% x request)."""
+    limit_item(docs, "Pod")["maxLimitRequestRatio"] = {"cpu": "8", "memory": "8"}
+    return docs
+
+
+def test_should_imply_a_ratio_only_where_falling_below_the_requests_floor_fails(production: Docs) -> None:
+    budget = budget_with("production", requestsFloor=FAILING_FLOOR)
+    assert findings(production, budget=budget) == [
+        ("guard.equals-budget", LIMITS, "spec.limits[1].maxLimitRequestRatio.cpu", "8", "unset"),
+        ("guard.equals-budget", LIMITS, "spec.limits[1].maxLimitRequestRatio.memory", "8", "unset"),
+    ]
+    assert findings(with_floor_ratio(production), budget=budget) == []
+
+
+def test_should_refuse_a_pod_requesting_under_a_failing_floor_and_admit_one_at_it(production: Docs) -> None:
+    budget = budget_with("production", requestsFloor=FAILING_FLOOR)
+    with_floor_ratio(production)
+    app_container(production)["resources"]["requests"]["cpu"] = "125m"  # 1000m / 125m = 8: at the floor
+    assert [f for f in findings(production, budget=budget) if f[0] == "guard.limitrange-admits"] == []
+    app_container(production)["resources"]["requests"]["cpu"] = "124m"  # 1000m / 124m = 8.065
+    assert [f for f in findings(production, budget=budget) if f[0] == "guard.limitrange-admits"] == [
+        ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 8", "8.065"),
     ]
 
 
@@ -234,12 +251,12 @@ def test_should_refuse_a_test_pod_that_overcommits_more_than_the_budget(producti
     ("Container", "default", "memory", "1023Mi", "1Gi", "1023Mi"),
     ("Container", "defaultRequest", "cpu", "249m", "250m", "249m"),
     ("Pod", "max", "memory", "2Gi", "1Gi", "2Gi"),
-    ("Pod", "maxLimitRequestRatio", "cpu", "5", "4", "5"),
+    ("Pod", "maxLimitRequestRatio", "cpu", "5", "unset", "5"),
 ], ids=["container-max", "default", "default-request", "pod-max", "ratio"])
 def test_should_fail_a_limit_range_number_that_differs_from_the_budget(
     production: Docs, kind: str, field: str, resource: str, value: str, expected: str, actual: str
 ) -> None:
-    limit_item(production, kind)[field][resource] = value
+    limit_item(production, kind).setdefault(field, {})[resource] = value
     index = 0 if kind == "Container" else 1
     assert [f for f in findings(production) if f[0] == "guard.equals-budget"] == [
         ("guard.equals-budget", LIMITS, f"spec.limits[{index}].{field}.{resource}", expected, actual),
@@ -257,8 +274,7 @@ def test_should_move_with_the_budget(production: Docs) -> None:
                                                   "limits": {"cpu": "1000m", "memory": "1Gi"}})
     assert [f for f in findings(production, budget=budget) if f[0] == "guard.equals-budget"] == [
         ("guard.equals-budget", LIMITS, "spec.limits[0].defaultRequest.cpu", "300m", "250m"),
-        ("guard.equals-budget", LIMITS, "spec.limits[1].maxLimitRequestRatio.cpu", "3.334", "4"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "4025m", "3375m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "4000m", "3350m"),
     ]
 
 

@@ -275,15 +275,30 @@ def _present(ctx: CheckContext) -> Iterator[Finding]:
                               actual="present", values_key=("budgetGuard", "enabled"), source=manifest.source)
 
 
+def implied_ratios(budget: Budget, environment: str) -> dict[str, Decimal]:
+    """The pod maxLimitRequestRatio the budget implies: limit / (floor x request) where falling below the
+    requests floor is a failure; none where it is only a warning (such requests are allowed)."""
+    percent, severity = budget.requests_floor(environment)
+    if severity != "failure" or percent <= 0:
+        return {}
+    per_pod = budget_per_pod(budget, environment)
+    return {resource: limit_request_ratio(per_pod[("requests", resource)] * percent / 100,
+                                          per_pod[("limits", resource)]) for resource in ("cpu", "memory")}
+
+
+def _ratio_text(amount: Decimal) -> str:
+    return f"{amount.normalize():f}"
+
+
 def _limit_range_equals_budget(ctx: CheckContext) -> Iterator[Finding]:
     budget = budget_per_pod(ctx.budget, ctx.environment)
     limits = {resource: budget[("limits", resource)] for resource in ("cpu", "memory")}
     requests = {resource: budget[("requests", resource)] for resource in ("cpu", "memory")}
-    ratios = {resource: limit_request_ratio(requests[resource], limits[resource]) for resource in ("cpu", "memory")}
     wanted = {
         "Container": {"max": (limits, "limits"), "default": (limits, "limits"),
                       "defaultRequest": (requests, "requests")},
-        "Pod": {"max": (limits, "limits"), "maxLimitRequestRatio": (ratios, None)},
+        "Pod": {"max": (limits, "limits"), "maxLimitRequestRatio": (implied_ratios(ctx.budget, ctx.environment),
+                                                                    "requestsFloorPercent")},
     }
     for limit_range in ctx.manifests.of_kind("LimitRange"):
         for kind, fields in wanted.items():
@@ -294,20 +309,24 @@ def _limit_range_equals_budget(ctx: CheckContext) -> Iterator[Finding]:
                               expected=f"a {kind} item", actual="none", source=limit_range.source)
                 continue
             index, item = items[0]
-            for field, (expected, values_kind) in fields.items():
+            for field, (expected, values_field) in fields.items():
                 stated = _figures(item.get(field))
-                for resource, amount in expected.items():
-                    actual = stated.get(resource)
+                for resource in ("cpu", "memory"):
+                    amount, actual = expected.get(resource), stated.get(resource)
                     if actual == amount:
                         continue
-                    show = (lambda a: f"{a.normalize():f}") if values_kind is None else FORMATTERS[resource]
+                    ratio = field == "maxLimitRequestRatio"
+                    show = _ratio_text if ratio else FORMATTERS[resource]
                     yield failure(
                         "guard.equals-budget",
-                        f"{kind} {field} {resource} differs from the {ctx.environment} budget",
+                        f"{kind} {field} {resource} differs from the {ctx.environment} budget"
+                        + (" (limit / (requests floor x request), only where the floor fails)" if ratio else ""),
                         environment=ctx.environment, resource=limit_range.ref,
-                        field=f"spec.limits[{index}].{field}.{resource}", expected=show(amount),
+                        field=f"spec.limits[{index}].{field}.{resource}",
+                        expected="unset" if amount is None else show(amount),
                         actual="unset" if actual is None else show(actual),
-                        values_key=("budgetGuard", values_kind or "limits", resource), source=limit_range.source)
+                        values_key=("budgetGuard", values_field) if ratio else ("budgetGuard", values_field, resource),
+                        source=limit_range.source)
 
 
 def _limit_range_admits(ctx: CheckContext) -> Iterator[Finding]:
