@@ -114,6 +114,6 @@ def test_should_count_only_failures_as_what_enforcing_would_fail(over_budget):
 def test_should_say_warn_without_a_preview_when_only_plain_warnings_stand(render_env, tmp_path):
     docs = editable_docs(render_env("production"))
     app_container(docs)["resources"]["requests"]["cpu"] = "124m"  # under the floor: a plain warning
-    outcome = check(manifests_file(tmp_path, docs))
+    outcome = check(manifests_file(tmp_path, unguarded(docs)))
     assert outcome.exit_code == 0 and outcome.would_fail == []
     assert render_report(outcome, "table").splitlines()[-1].startswith("WARN: 0 failure(s), 1 warning(s)")
