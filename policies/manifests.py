@@ -20,7 +20,9 @@ _SEPARATOR = re.compile(r"^---\s*$")
 # One step of a finding's field path: `.key`, `[0]`, `[*]`, `[name=app]` or `["odd/key"]`.
 _STEP = re.compile(r'\.?(?P<key>[^.\[\]]+)|\[(?P<index>\d+|\*)\]|\[name=(?P<named>[^\]]*)\]'
                    r'|\[(?P<quoted>"(?:[^"\\]|\\.)*")\]')
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod")
+# Every kind that carries a pod template at spec.template (CronJob: one level deeper) or is a Pod.
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
+                  "Pod")
 
 
 @dataclass(frozen=True)

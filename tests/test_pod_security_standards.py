@@ -251,3 +251,12 @@ def test_should_not_take_1_for_true_where_the_value_must_be_true() -> None:
     spec["containers"][0]["securityContext"]["runAsNonRoot"] = 1
     assert pss_findings(workload("Pod", spec)) == [
         ("pss.restricted.running-as-non-root", "Pod/pf", "spec.containers[0].securityContext.runAsNonRoot", "app")]
+
+
+@pytest.mark.parametrize("kind", ["StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"])
+def test_should_check_every_kind_that_carries_a_pod_template(kind: str) -> None:
+    spec = pod_spec()
+    spec["hostPID"] = True
+    doc = workload("Deployment", spec)
+    doc["kind"] = kind
+    assert pss_findings(doc) == [("pss.baseline.host-namespaces", f"{kind}/pf", "spec.template.spec.hostPID", None)]
