@@ -111,11 +111,20 @@ def test_should_find_nothing_to_check_in_the_chart(rendered: Render) -> None:
     assert list(rbac.check(context(*rendered.manifests.docs()))) == []
 
 
-def test_should_render_no_rbac_with_every_optional_object_on(render_overlay: Callable[..., Render]) -> None:
-    overlay = {"metrics": {"enabled": True}, "monitoring": {"prometheusRule": {"enabled": True}},
-               "autoscaling": {"enabled": True}, "serviceAccount": {"create": True},
-               "networkPolicy": {"egress": {"restrict": True}}}
+def _every_switch_on(values: Any) -> Any:
+    """values.yaml with every `enabled` switch set to true (and nothing else), so every optional object renders."""
+    if isinstance(values, dict):
+        return {k: True if k == "enabled" and isinstance(v, bool) else _every_switch_on(v) for k, v in values.items()
+                if k == "enabled" or isinstance(v, dict)}
+    return values
+
+
+def test_should_render_no_rbac_with_every_optional_object_on(render_overlay: Callable[..., Render],
+                                                             chart_dir: Path) -> None:
+    overlay = _every_switch_on(yaml.safe_load((chart_dir / "values.yaml").read_text(encoding="utf-8")))
+    overlay["networkPolicy"]["egress"] = {"restrict": True}
     render = render_overlay("development", overlay)
+    assert {"ServiceMonitor", "PrometheusRule", "HorizontalPodAutoscaler"} <= {m.kind for m in render.manifests}
     assert [m.ref for m in render.manifests if m.kind in RBAC_KINDS] == []
 
 
