@@ -125,3 +125,20 @@ def test_should_point_a_removed_field_at_its_parent(
         ("rollout.max-unavailable", DEPLOYMENT, MAX_UNAVAILABLE, display_path(path),
          line_of(path, "rollingUpdate:", line_of(path, "kind: Deployment"))),
     ]
+
+
+def test_should_point_a_schema_finding_at_the_unknown_field(
+    render_env: Callable[[str], Render], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = render_env("production").text
+    manifests = tmp_path / "rendered.yaml"
+    manifests.write_text(text.replace("maxUnavailable: 0\n", "maxUnavailable: 0\n      maxUnavailabel: 1\n"),
+                         encoding="utf-8")
+
+    main(["check", "--env", "production", "--manifests", str(manifests), "--format", "json", "--timing-runs", "0",
+          "--mode", "enforce"])
+
+    findings = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["rule"] == "schema.kubernetes"]
+    assert [(f["resource"], f["field"], f["file"], f["line"], f["column"]) for f in findings] == [
+        (DEPLOYMENT, "spec.strategy.rollingUpdate.maxUnavailabel", display_path(manifests),
+         line_of(manifests, "maxUnavailabel: 1"), 7)]
