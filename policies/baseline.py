@@ -267,6 +267,33 @@ def compare(
     return measurements, findings
 
 
+def _total_text(document: dict[str, Any], figure: str) -> str:
+    """One rendered-totals figure as people read it: object count, `500m`, `512Mi`; `-` when absent."""
+    if figure == "objects":
+        objects = document.get("objects")
+        return str(sum(v for v in objects.values() if isinstance(v, int))) if isinstance(objects, dict) else "-"
+    kind, resource = figure.split()
+    key = "cpuMillicores" if resource == "cpu" else "memoryBytes"
+    value = (document.get(kind) or {}).get(key) if isinstance(document.get(kind), dict) else None
+    if not isinstance(value, int | float):
+        return "-"
+    return format_cpu(Decimal(value) / 1000) if resource == "cpu" else format_memory(Decimal(value))
+
+
+TOTALS_FIGURES = ("objects", "requests cpu", "requests memory", "limits cpu", "limits memory")
+
+
+def totals_comparison(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, str]]:
+    """Baseline and current rendered totals, side by side, for each environment both hold (report rows)."""
+    old_rendered, new_rendered = old.get("rendered") or {}, new.get("rendered") or {}
+    return [
+        {"environment": env, "figure": figure, "baseline": _total_text(old_rendered[env], figure),
+         "current": _total_text(current, figure)}
+        for env, current in new_rendered.items() if isinstance(old_rendered.get(env), dict)
+        for figure in TOTALS_FIGURES
+    ]
+
+
 # -- `make baseline` -------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:

@@ -232,10 +232,10 @@ def run_check(request: CheckRequest) -> Outcome:
                 name="render", unit="s", value=round(result.render.seconds, 3), limit=None, status="ok",
                 environment=result.ctx.environment))
     pipeline_started = time.perf_counter()
-    perf_rows, perf_findings = performance_checks(request, [r.ctx for r in results], render_seconds,
-                                                  API_VERSIONS)
-    outcome.measurements.extend(perf_rows)
-    findings.extend(perf_findings)
+    performance = performance_checks(request, [r.ctx for r in results], render_seconds, API_VERSIONS)
+    outcome.measurements.extend(performance.measurements)
+    outcome.baseline_totals = performance.baseline_totals
+    findings.extend(performance.findings)
     outcome.checks = [run for result in results for run in result.checks] + pipeline_runs(RunFacts(
         manifests_only=request.manifests_file is not None, timing_runs=request.timing_runs,
         measurements=request.measurements_file is not None, baseline=request.baseline_file is not None,

@@ -61,6 +61,8 @@ class Outcome:
     enforcing_phase: str | None = None
     # Every check that ran or was skipped (policies/checkplan.py): reports claim only what ran.
     checks: list[CheckRun] = field(default_factory=list)
+    # With --baseline: each environment's rendered totals, baseline against this run (display rows).
+    baseline_totals: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Finding]:
@@ -109,4 +111,5 @@ class Outcome:
             "budget_usage": self.usage,
             "measurements": [m.to_dict() for m in self.measurements],
             "checks": [c.to_dict() for c in self.checks],
+            "baseline_totals": self.baseline_totals,
         }

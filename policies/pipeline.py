@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from policies import PACKAGE_DIR
-from policies.baseline import compare, load_baseline, rendered_totals, snapshot
+from policies.baseline import compare, load_baseline, rendered_totals, snapshot, totals_comparison
 from policies.budget import Budget
 from policies.context import CheckContext
 from policies.findings import Finding, Severity, failure, warning
@@ -151,13 +151,20 @@ def judge_measurements(measurements: PipelineMeasurements, budget: Budget
     return rows, findings
 
 
+class PerformanceResult(NamedTuple):
+    measurements: list[Measurement]
+    findings: list[Finding]
+    baseline_totals: list[dict[str, str]]  # rendered totals, baseline against this run (policies/baseline.py)
+
+
 def performance_checks(
     request: CheckRequest, contexts: Sequence[CheckContext], render_seconds: float,
     api_versions: tuple[str, ...] = (),
-) -> tuple[list[Measurement], list[Finding]]:
+) -> PerformanceResult:
     """Helm timings, the run's helm stage, CI figures and the baseline comparison, for the engine."""
     rows: list[Measurement] = []
     findings: list[Finding] = []
+    totals: list[dict[str, str]] = []
     timed = None
     rendered_here = request.manifests_file is None and request.helm is not None
     if rendered_here and request.timing_runs > 0:
@@ -187,4 +194,5 @@ def performance_checks(
                                                            request.baseline_file)
         rows += target_rows
         findings += target_findings
-    return rows, findings
+        totals = totals_comparison(old, new)
+    return PerformanceResult(rows, findings, totals)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from policies.outcome import Outcome
-from policies.reports import github, jsonreport, junit, markdown, table
+from policies.reports import github, html, jsonreport, junit, markdown, table
 
 FORMATS: dict[str, Callable[[Outcome], str]] = {
     "table": table.render,
@@ -13,9 +13,10 @@ FORMATS: dict[str, Callable[[Outcome], str]] = {
     "markdown": markdown.render,
     "junit": junit.render,
     "github": github.render,
+    "html": html.render,
 }
 # What `--reports-dir` writes, by file name.
-REPORT_FILES = {"check.json": "json", "check.md": "markdown", "junit.xml": "junit"}
+REPORT_FILES = {"check.json": "json", "check.md": "markdown", "junit.xml": "junit", "check.html": "html"}
 
 
 def render_report(outcome: Outcome, fmt: str) -> str:

@@ -153,6 +153,15 @@ def _shown(figure: EffectiveFigure) -> str:
     return "unbounded" if figure.amount is None else FORMATTERS[figure.resource](figure.amount)
 
 
+def _use_status(amount: Decimal | None, allowed: Decimal | None) -> str | None:
+    """over, at (exactly the budget) or within; unbounded (None) is over; None when the budget sets no figure."""
+    if not allowed:
+        return None
+    if amount is None or amount > allowed:
+        return "over"
+    return "at" if amount == allowed else "within"
+
+
 def usage(ctx: CheckContext) -> list[dict[str, object]]:
     """Each workload's effective requests/limits against the budget, for the report's budget table."""
     rows: list[dict[str, object]] = []
@@ -170,5 +179,7 @@ def usage(ctx: CheckContext) -> list[dict[str, object]]:
                     "budget": ctx.budget.resource_text(ctx.environment, kind, resource),
                     "percent": (round(float(figure.amount / allowed * 100), 1)
                                 if allowed and figure.amount is not None else None),
+                    # Exact, not from the rounded percent: 100.04 % rounds to 100.0 but is over.
+                    "status": _use_status(figure.amount, allowed),
                 })
     return rows
