@@ -187,4 +187,4 @@ def test_should_report_a_pin_needed_by_something_not_locked():
 def test_should_read_multi_line_via_and_markers():
     pins = parse_lock(LOCK.read_text())
     assert pins["colorama"].marker == "sys_platform == 'win32'"
-    assert pins["attrs"].via == ["jsonschema", "referencing"]
+    assert pins["attrs"].via == ["jsonschema", "outcome", "referencing", "trio"]  # outcome, trio: selenium's
