@@ -6,6 +6,7 @@ this module reads the HTML itself.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -93,9 +94,9 @@ def test_should_show_the_verdict_findings_with_file_and_line_budget_use_and_timi
     assert "Budget phase 3.4.4 (mode enforce)" in text
     assert "charts/prompted-forge-mcp/values-production.yaml:12" in text
     assert "requests.cpu 325m is over the budget 250m <by 75m>" in text  # escaped markup, shown as text
-    assert "development cpu request 25m 50m 50% \u2713 within budget" in text
-    assert "development memory limit 256Mi 256Mi 100% = at budget" in text
-    assert "production cpu request 325m 250m 130% \u25b2 over budget" in text
+    assert "development cpu request 25m 50m 50.0 % \u2713 within budget" in text
+    assert "development memory limit 256Mi 256Mi 100.0 % = at budget" in text
+    assert "production cpu request 325m 250m 130.0 % \u25b2 over budget" in text
     assert "helm package - 3.6 s 3.6 s 3 s failure" in text
     assert "120% over budget 3.6 s of 3 s" in text
 
@@ -175,3 +176,13 @@ def test_should_write_check_html_into_the_reports_dir(tmp_path: Path, capsys) ->
     assert [r["environment"] for r in report["baseline_totals"]] == ["development"] * 5
     for row in report["baseline_totals"]:
         assert f"development {row['figure']} {row['baseline']} {row['current']} = same" in text
+
+
+def test_should_show_a_warn_verdict_when_only_warnings_stand() -> None:
+    outcome = sample_outcome()
+    outcome.findings = [dataclasses.replace(f, enforced=False) for f in outcome.findings]
+    outcome.mode, outcome.enforcing_phase = "warn", "3.4.4"
+    page = html.render(outcome)
+    assert '<div class="verdict verdict-warn" role="status">' in page
+    assert "<title>WARN · Performance budget check</title>" in page
+    assert "<strong>WARN — 3.4.4 would fail: " in page

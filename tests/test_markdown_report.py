@@ -25,9 +25,9 @@ def outcome() -> Outcome:
     ]
     result.usage = [
         {"environment": "production", "resource": "Deployment/app", "kind": "limits", "name": "memory",
-         "actual": "2Gi", "budget": "1Gi", "percent": 200.0},
+         "actual": "2Gi", "budget": "1Gi", "percent": 200.0, "status": "over"},
         {"environment": "production", "resource": "Deployment/app", "kind": "limits", "name": "cpu",
-         "actual": "1000m", "budget": "1000m", "percent": 100.0},
+         "actual": "1000m", "budget": "1000m", "percent": 100.0, "status": "at"},
     ]
     result.measurements = [Measurement("render", "s", 0.4, None, "ok", environment="production")]
     return result
@@ -61,9 +61,9 @@ def test_should_link_to_the_commit_on_github_when_the_run_names_it(monkeypatch: 
         f"[{VALUES}:12](https://github.com/prompted-forge/charts/blob/0123abc/{VALUES}#L12)")
 
 
-def test_should_mark_only_rows_over_budget() -> None:
+def test_should_mark_rows_over_budget_and_exactly_at_budget_differently() -> None:
     rows = [line for line in markdown.render(outcome()).splitlines() if line.startswith("| production |")]
     assert rows == [
-        "| production | memory limit | 2Gi | 1Gi | **200.0 % — over budget** |",
-        "| production | cpu limit | 1000m | 1000m | 100.0 % |",
+        "| production | memory limit | 2Gi | 1Gi | 200.0 % | **\u25b2 over budget** |",
+        "| production | cpu limit | 1000m | 1000m | 100.0 % | = at budget |",
     ]

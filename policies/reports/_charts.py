@@ -13,6 +13,12 @@ from policies.outcome import Measurement, Outcome
 
 # Words beside each mark, so meaning never rests on colour alone.
 STATUS_TEXT = {"within": "within budget", "at": "at budget", "over": "over budget"}
+STATUS_MARK = {"within": "\u2713", "at": "=", "over": "\u25b2"}  # ✓ = ▲
+
+
+def status_words(status: str | None) -> str:
+    """'▲ over budget', '= at budget', '✓ within budget'; '-' when the budget sets no figure."""
+    return f"{STATUS_MARK[status]} {STATUS_TEXT[status]}" if status else "-"
 
 
 @dataclass(frozen=True)

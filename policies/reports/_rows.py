@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from policies.findings import Finding
 from policies.outcome import Measurement, Outcome
+from policies.reports._charts import status_words
 
-USAGE_HEADER = ("environment", "resource", "used", "budget", "use")
+USAGE_HEADER = ("environment", "resource", "used", "budget", "use", "status")
 MEASUREMENT_HEADER = ("measurement", "environment", "median", "p95", "limit", "status")
 FINDING_HEADER = ("severity", "rule", "environment", "resource", "field", "expected", "actual", "fix in")
 
@@ -15,8 +16,9 @@ def usage_rows(outcome: Outcome) -> list[tuple[str, ...]]:
     for row in outcome.usage:
         kind = "request" if row["kind"] == "requests" else "limit"
         percent = f"{row['percent']:.1f} %" if row["percent"] is not None else "-"
+        # At budget and over budget are marked differently, in a symbol and words (not colour alone).
         rows.append((str(row["environment"]), f"{row['name']} {kind}", str(row["actual"]), str(row["budget"]),
-                     percent))
+                     percent, status_words(row.get("status"))))
     return rows
 
 

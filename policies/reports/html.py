@@ -14,7 +14,7 @@ from html import escape
 
 from policies.outcome import Outcome
 from policies.reports import svgbars
-from policies.reports._charts import STATUS_TEXT, Bar, axis_maximum, timing_bars, usage_bars
+from policies.reports._charts import Bar, axis_maximum, timing_bars, usage_bars
 from policies.reports._rows import (
     FINDING_HEADER,
     MEASUREMENT_HEADER,
@@ -27,7 +27,7 @@ from policies.reports._rows import (
 )
 
 SEVERITY_MARK = {"failure": "\u2717", "warning": "!", "waived": "\u2013"}  # ✗ ! –
-VERDICT_MARK = {"pass": "\u2713", "fail": "\u2717"}
+VERDICT_MARK = {"pass": "\u2713", "warn": "!", "fail": "\u2717"}
 # Okabe-Ito colours, told apart by the common colour-vision deficiencies; patterns and words carry
 # the same meaning for anyone who cannot tell them apart at all.
 STYLE = """
@@ -121,7 +121,7 @@ def _text_cells(row: Sequence[str]) -> list[str]:
 
 def _verdict(outcome: Outcome) -> str:
     line = summary_line(outcome)
-    word = line.split(":", 1)[0].strip().lower()
+    word = str(outcome.summary()["status"])  # pass, warn or fail
     mark = VERDICT_MARK.get(word, "!")
     return (f'<div class="verdict verdict-{escape(word)}" role="status"><span class="mark" aria-hidden="true">'
             f"{mark}</span><strong>{escape(line)}</strong></div>")
@@ -141,25 +141,18 @@ def _findings(outcome: Outcome) -> str:
     return _table((*FINDING_HEADER, "message"), rows, classes)
 
 
-def _status_cell(status: str | None) -> str:
-    if status is None:
-        return "-"
-    return f'<span aria-hidden="true">{svgbars.STATUS_MARK[status]}</span> {escape(STATUS_TEXT[status])}'
-
-
 def _budget_use(outcome: Outcome) -> str:
     bars = usage_bars(outcome)
     axis_max = axis_maximum(bars)  # one scale for every environment, so their bars compare
     charts = [svgbars.bar_chart(env, [b for b in bars if b.group == env], axis_max=axis_max, chart_id=f"usage-{env}")
               for env in dict.fromkeys(b.group for b in bars)]
     statuses = [row.get("status") for row in outcome.usage]
-    rows = [[*_text_cells(row), _status_cell(status)] for row, status in zip(usage_rows(outcome), statuses,
-                                                                              strict=True)]
+    rows = [_text_cells(row) for row in usage_rows(outcome)]
     return ('<section id="budget-use"><h2>Budget use</h2>'
             "<p>Requests and limits summed over each workload's containers, as a percentage of the "
             "environment's budget.</p>"
             + (svgbars.legend() if bars else "") + "".join(charts)
-            + _table((*USAGE_HEADER, "status"), rows, [f"status-{s}" if s else "" for s in statuses])
+            + _table(USAGE_HEADER, rows, [f"status-{s}" if s else "" for s in statuses])
             + "</section>")
 
 
@@ -199,7 +192,7 @@ def render(outcome: Outcome) -> str:
     if outcome.baseline_totals:
         sections.append(("baseline", "Against the baseline", _baseline(outcome)))
     nav = "".join(f'<li><a href="#{anchor}">{escape(title)}</a></li>' for anchor, title, _ in sections)
-    verdict_word = summary_line(outcome).split(":", 1)[0]
+    verdict_word = str(outcome.summary()["status"]).upper()
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -26,7 +26,6 @@ from policies.reports.mermaid import budget_use_chart, timings_chart
 
 FINDINGS_HEADER = ("severity", "rule", "environment", "resource", "field", "expected", "actual", "fix in", "message",
                    "waiver")
-OVER_BUDGET = "over budget"
 
 
 def _cell(text: str) -> str:
@@ -78,8 +77,9 @@ def budget_use(outcome: Outcome) -> list[str]:
         return []
     rows = []
     for usage, row in zip(outcome.usage, usage_rows(outcome), strict=True):
-        over = usage["percent"] is not None and usage["percent"] > 100
-        rows.append((*row[:-1], f"**{row[-1]} — {OVER_BUDGET}**") if over else row)
+        # The status cell says over, at or within budget; over is also bold. From the exact status, not the
+        # rounded percent (1Gi + 1 byte shows 100.0 % and is over).
+        rows.append((*row[:-1], f"**{row[-1]}**") if usage.get("status") == "over" else row)
     return ["## Budget use", "", *budget_use_chart(outcome), md_table(USAGE_HEADER, rows), ""]
 
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from policies.reports._charts import STATUS_TEXT, Bar, axis_maximum
+from policies.reports._charts import STATUS_MARK, STATUS_TEXT, Bar, axis_maximum
 
 TRACK_UNITS = 1000  # viewBox width of a track; stretched to the track's CSS width
 TRACK_HEIGHT = 24
-STATUS_MARK = {"within": "\u2713", "at": "=", "over": "\u25b2"}  # ✓ = ▲
 
 # Fill patterns, defined once per page and referenced by id from every bar.
 PATTERNS = """<svg class="defs" width="0" height="0" aria-hidden="true" focusable="false">
