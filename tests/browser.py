@@ -5,7 +5,7 @@ Chromium and its driver come from Debian's packages (`make browser`, part of
 driver's path is always given, so Selenium Manager never tries to download a
 browser (it could not here). Without them the tests skip and say why.
 Chromium runs with --no-sandbox because CI runs as root, where its sandbox
-refuses to start.
+refuses to start. In CI ($CI set) a missing browser fails instead of skipping.
 """
 
 from __future__ import annotations
@@ -14,12 +14,19 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome")
 PAGE_LOAD_SECONDS = 30
+
+
+def skip_unless_ci(reason: str) -> NoReturn:
+    """Skip on a developer's machine; in CI ($CI set) a missing tool is a failure, so no green run hides it."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI is set, so the browser tests may not skip", pytrace=False)
+    pytest.skip(reason)
 
 
 def find_chromium() -> tuple[str, str]:
@@ -28,8 +35,8 @@ def find_chromium() -> tuple[str, str]:
     driver = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver")
     if not browser or not driver:
         missing = " and ".join(name for name, path in (("chromium", browser), ("chromedriver", driver)) if not path)
-        pytest.skip(f"{missing} not found: `make setup` installs Debian's chromium and chromium-driver where apt "
-                    "exists (or set $CHROMIUM and $CHROMEDRIVER)")
+        skip_unless_ci(f"{missing} not found: `make setup` installs Debian's chromium and chromium-driver where "
+                       "apt exists (or set $CHROMIUM and $CHROMEDRIVER)")
     return browser, driver
 
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+from browser import find_chromium
 from builders import container, context, deployment, resources
 from report_samples import sample_outcome
 
@@ -186,3 +188,14 @@ def test_should_show_a_warn_verdict_when_only_warnings_stand() -> None:
     assert '<div class="verdict verdict-warn" role="status">' in page
     assert "<title>WARN · Performance budget check</title>" in page
     assert "<strong>WARN — 3.4.4 would fail: " in page
+
+
+def test_should_skip_the_browser_tests_without_chromium_and_fail_in_ci(monkeypatch, tmp_path: Path) -> None:
+    for variable in ("CHROMIUM", "CHROMEDRIVER", "CI"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(pytest.skip.Exception, match=r"chromium and chromedriver not found: `make setup` installs"):
+        find_chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"CI is set, so the browser tests may not skip"):
+        find_chromium()

@@ -16,7 +16,7 @@ from http.server import SimpleHTTPRequestHandler
 from typing import Any
 
 import pytest
-from browser import chromium, console_errors
+from browser import chromium, console_errors, skip_unless_ci
 from loopback import serve
 from report_samples import sample_outcome
 
@@ -100,7 +100,7 @@ class MermaidPage:
 def mermaid_page() -> Iterator[MermaidPage]:
     """mermaid loaded in headless Chromium from a loopback server, for the whole module."""
     if not (MERMAID_DIST / "mermaid.esm.min.mjs").is_file():
-        pytest.skip(f"mermaid is not installed in {MERMAID_DIST.parents[2]}; run `make setup` (needs node and npm)")
+        skip_unless_ci(f"mermaid is not installed in {MERMAID_DIST.parents[2]}; run `make setup` (needs npm)")
     handler = functools.partial(MermaidFiles, directory=str(MERMAID_DIST))
     with serve(handler) as base_url, chromium() as driver:  # type: ignore[arg-type]
         driver.set_script_timeout(RENDER_SECONDS)
