@@ -20,8 +20,10 @@ from report_samples import sample_outcome
 from policies import REPO_ROOT
 from policies.baseline import totals_comparison
 from policies.cli import main
+from policies.errors import InputError
 from policies.reports import REPORT_FILES, html
 from policies.reports._charts import axis_maximum, timing_bars, usage_bars
+from policies.reports.inputerror import render_input_error
 from policies.rules.resources import usage
 
 # Attributes through which a page can load or link something.
@@ -199,3 +201,15 @@ def test_should_skip_the_browser_tests_without_chromium_and_fail_in_ci(monkeypat
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match=r"CI is set, so the browser tests may not skip"):
         find_chromium()
+
+
+def test_should_write_an_error_page_without_a_verdict_for_bad_input() -> None:
+    error = InputError("expected a mapping, found <list>", file="charts/prompted-forge-mcp/values-staging.yaml",
+                       line=3, column=1)
+    page = render_input_error(error, "html")
+    assert external_references(page) == []
+    assert "<title>ERROR · Performance budget check</title>" in page
+    text = " ".join(" ".join(parse(page).text).split())
+    assert "ERROR: the check stopped on bad input (exit 2); nothing was judged" in text
+    assert "charts/prompted-forge-mcp/values-staging.yaml:3:1: expected a mapping, found <list>" in text
+    assert "PASS" not in text and "FAIL" not in text

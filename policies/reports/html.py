@@ -42,7 +42,8 @@ h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid var(--rul
   border: 2px solid var(--verdict); background: color-mix(in srgb, var(--verdict) 10%, white); }
 .verdict .mark { font-size: 1.6rem; font-weight: 700; color: var(--verdict); }
 .verdict-pass { --verdict: var(--pass); } .verdict-fail { --verdict: var(--fail); }
-.verdict-warn { --verdict: var(--warn); }
+.verdict-warn { --verdict: var(--warn); } .verdict-error { --verdict: var(--fail); }
+pre.error { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--band); padding: .75rem; }
 .phase { margin: .5rem 0 0; color: var(--muted); }
 nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; margin: .75rem 0 0; }
 nav a { color: var(--within); }
@@ -183,6 +184,31 @@ def _baseline(outcome: Outcome) -> str:
             + _table(("environment", "figure", "baseline", "this run", "change"), rows, classes) + "</section>")
 
 
+def _page(title_word: str, header: str, main: str, footer: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<title>{escape(title_word)} · Performance budget check</title>
+<style>{STYLE}</style>
+</head>
+<body>
+{svgbars.PATTERNS}
+<header>
+<h1>Performance budget check</h1>
+{header}
+</header>
+<main>
+{main}
+</main>
+<footer>{footer}</footer>
+</body>
+</html>
+"""
+
+
 def render(outcome: Outcome) -> str:
     sections = [("findings", "Findings", f'<section id="findings"><h2>Findings</h2>{_findings(outcome)}</section>')]
     if outcome.usage:
@@ -192,29 +218,16 @@ def render(outcome: Outcome) -> str:
     if outcome.baseline_totals:
         sections.append(("baseline", "Against the baseline", _baseline(outcome)))
     nav = "".join(f'<li><a href="#{anchor}">{escape(title)}</a></li>' for anchor, title, _ in sections)
-    verdict_word = str(outcome.summary()["status"]).upper()
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{CSP}">
-<title>{escape(verdict_word)} · Performance budget check</title>
-<style>{STYLE}</style>
-</head>
-<body>
-{svgbars.PATTERNS}
-<header>
-<h1>Performance budget check</h1>
-{_verdict(outcome)}
-<p class="phase">{escape(header_line(outcome))}</p>
-<nav aria-label="sections"><ul>{nav}</ul></nav>
-</header>
-<main>
-{"".join(body for _, _, body in sections)}
-</main>
-<footer>Environments: {escape(", ".join(outcome.environments))}. The tables are authoritative; the charts show
-the same figures.</footer>
-</body>
-</html>
-"""
+    header = (f'{_verdict(outcome)}\n<p class="phase">{escape(header_line(outcome))}</p>\n'
+              f'<nav aria-label="sections"><ul>{nav}</ul></nav>')
+    footer = (f"Environments: {escape(', '.join(outcome.environments))}. The tables are authoritative; the charts "
+              "show the same figures.")
+    return _page(str(outcome.summary()["status"]).upper(), header, "".join(body for _, _, body in sections), footer)
+
+
+def error_page(headline: str, detail: str) -> str:
+    """The page of a run that stopped before judging anything (bad input, exit 2): no verdict, the error."""
+    header = (f'<div class="verdict verdict-error" role="alert"><span class="mark" aria-hidden="true">'
+              f"{VERDICT_MARK['fail']}</span><strong>{escape(headline)}</strong></div>")
+    return _page("ERROR", header, f"<pre class=\"error\">{escape(detail)}</pre>",
+                 "Fix the input named above and run the check again.")

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 from policies.errors import InputError
 from policies.outcome import EXIT_INPUT_ERROR
+from policies.reports.html import error_page
 
 HEADLINE = "ERROR: the check stopped on bad input (exit 2); nothing was judged"
 
@@ -47,11 +48,16 @@ def _github(error: InputError) -> str:
     return f"::error {','.join(props)}::{escape(str(error))}\n"
 
 
+def _html(error: InputError) -> str:
+    return error_page(HEADLINE, str(error))
+
+
 def _table(error: InputError) -> str:
     return f"{HEADLINE}\n  {error}\n"
 
 
-ERROR_FORMATS = {"json": _json, "markdown": _markdown, "junit": _junit, "github": _github, "table": _table}
+ERROR_FORMATS = {"json": _json, "markdown": _markdown, "junit": _junit, "github": _github, "table": _table,
+                 "html": _html}
 
 
 def render_input_error(error: InputError, fmt: str) -> str:
