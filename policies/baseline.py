@@ -267,7 +267,7 @@ def compare(
     return measurements, findings
 
 
-def _total_text(document: dict[str, Any], figure: str) -> str:
+def _totals_figure_text(document: dict[str, Any], figure: str) -> str:
     """One rendered-totals figure as people read it: object count, `500m`, `512Mi`; `-` when absent."""
     if figure == "objects":
         objects = document.get("objects")
@@ -287,8 +287,8 @@ def totals_comparison(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str
     """Baseline and current rendered totals, side by side, for each environment both hold (report rows)."""
     old_rendered, new_rendered = old.get("rendered") or {}, new.get("rendered") or {}
     return [
-        {"environment": env, "figure": figure, "baseline": _total_text(old_rendered[env], figure),
-         "current": _total_text(current, figure)}
+        {"environment": env, "figure": figure, "baseline": _totals_figure_text(old_rendered[env], figure),
+         "current": _totals_figure_text(current, figure)}
         for env, current in new_rendered.items() if isinstance(old_rendered.get(env), dict)
         for figure in TOTALS_FIGURES
     ]
