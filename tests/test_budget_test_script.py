@@ -60,10 +60,12 @@ class Service(BaseHTTPRequestHandler):
             crowded = behaviour.in_flight > 1
         try:
             time.sleep(behaviour.delays.get(self.path, 0.0) + (behaviour.crowded_delay if crowded else 0.0))
-            self.answer()
         finally:
+            # Out of flight before the answer is written: a single client sends its next request as soon as it
+            # reads this one, and must not find the previous request still counted.
             with behaviour.lock:
                 behaviour.in_flight -= 1
+        self.answer()
 
     def answer(self) -> None:
         body = b"#" * self.behaviour.metrics_bytes if self.path == "/metrics" else b"ok"
