@@ -15,6 +15,7 @@ from policies.budget import Budget, load_budget
 from policies.review import next_review
 from policies.ruleclass import BUDGET, SAFETY
 from policies.rules import rule_catalogue
+from policies.rules.guard import budget_quota_plan
 
 DOC_PATH = REPO_ROOT / "docs" / "budget.md"
 
@@ -65,7 +66,41 @@ def phase_targets(budget: Budget) -> list[str]:
     return [*lines, ""]
 
 
-def generate(budget: Budget) -> str:
+def guard_arithmetic(budget: Budget) -> dict[str, list[str]]:
+    """Each guarded environment's ResourceQuota arithmetic, from its render (helm) and the budget."""
+    # Imported here: rendering needs helm, which the rest of this document does not.
+    from policies.engine import API_VERSIONS
+    from policies.render import render_environment
+
+    arithmetic = {}
+    for environment in budget.environments:
+        if budget.environment(environment).get("admissionGuards"):
+            render = render_environment(environment, api_versions=API_VERSIONS)
+            arithmetic[environment] = budget_quota_plan(render.manifests, budget, environment).explain()
+    return arithmetic
+
+
+def guard_section(budget: Budget, arithmetic: dict[str, list[str]]) -> list[str]:
+    lines = [
+        "## Namespace guards",
+        "",
+        "Where `admissionGuards` is true the chart renders a LimitRange (container and pod `max` and container "
+        "`default` = the per-pod limits, `defaultRequest` = the per-pod requests) and a ResourceQuota sized for "
+        "the worst legitimate moment: a rollout at maximum scale, the old pods it has replaced that still count "
+        "against quota until their grace period ends, and the helm test pod at its own resources. The Deployment "
+        "controller does not count terminating pods against `maxSurge`, so it keeps replacing while earlier pods "
+        "shut down; a replacement step takes at least `minReadySeconds` plus the probes' initial delay (not the "
+        f"{budget['rollout']['podReplacementSeconds']} s replacement budget, an upper bound that would undercount), "
+        "so one grace period overlaps floor(grace / step) + 1 steps, never more than the old pods "
+        "(`policies/guardsizing.py`). Computed from each environment's render:",
+        "",
+    ]
+    for environment, explanation in arithmetic.items():
+        lines += [f"### {environment}", "", "```", *explanation, "```", ""]
+    return lines
+
+
+def generate(budget: Budget, arithmetic: dict[str, list[str]]) -> str:
     data = budget.data
     lines = [
         "# Performance budget",
@@ -87,6 +122,7 @@ def generate(budget: Budget) -> str:
         lines += [f"| `{name}` | {text} |" for name, text in _rows(value)]
         lines.append("")
     lines += phase_targets(budget)
+    lines += guard_section(budget, arithmetic)
     lines += [
         "## Rules",
         "",
@@ -106,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when the committed document is stale")
     args = parser.parse_args(argv)
-    return sync_generated(DOC_PATH, generate(load_budget()), args.check, str(DOC_PATH.relative_to(REPO_ROOT)))
+    budget = load_budget()
+    document = generate(budget, guard_arithmetic(budget))
+    return sync_generated(DOC_PATH, document, args.check, str(DOC_PATH.relative_to(REPO_ROOT)))
 
 
 if __name__ == "__main__":

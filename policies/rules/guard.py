@@ -74,6 +74,13 @@ def _figures(block: Any) -> dict[str, Decimal]:
     return {resource: amount for resource, amount in parsed.items() if amount is not None}
 
 
+def _ratios(block: Any) -> dict[str, Decimal]:
+    """maxLimitRequestRatio: plain numbers for either resource (`8`, `16667m`), never bytes."""
+    block = block if isinstance(block, dict) else {}
+    parsed = {resource: _amount("cpu", block.get(resource)) for resource in ("cpu", "memory")}
+    return {resource: amount for resource, amount in parsed.items() if amount is not None}
+
+
 def limit_items(manifests: ManifestIndex, kind: str) -> list[tuple[Manifest, int, dict[str, Any]]]:
     """Every LimitRange item of a type (Container or Pod), with its object and index."""
     found = []
@@ -310,7 +317,7 @@ def _limit_range_equals_budget(ctx: CheckContext) -> Iterator[Finding]:
                 continue
             index, item = items[0]
             for field, (expected, values_field) in fields.items():
-                stated = _figures(item.get(field))
+                stated = (_ratios if field == "maxLimitRequestRatio" else _figures)(item.get(field))
                 for resource in ("cpu", "memory"):
                     amount, actual = expected.get(resource), stated.get(resource)
                     if actual == amount:
@@ -374,7 +381,7 @@ def _item_problems(item: dict[str, Any], figures: dict[Key, Decimal | None]
         if amount is None or amount < least:
             yield (f"requests.{resource}", f"requests.{resource} is under the min {fmt(least)}",
                    f">= {fmt(least)}", "unset" if amount is None else fmt(amount))
-    for resource, ratio in _figures(item.get("maxLimitRequestRatio")).items():
+    for resource, ratio in _ratios(item.get("maxLimitRequestRatio")).items():
         request, limit = figures[("requests", resource)], figures[("limits", resource)]
         if not request or not limit:
             yield (f"limits.{resource}", f"{resource} limit/request ratio needs both set and non-zero",
