@@ -221,12 +221,23 @@ cluster-reachable: require-env $(CLUSTER_TOOLS)
 cluster-ready: require-env $(CLUSTER_TOOLS)
 	@$(PREFLIGHT) --env $(ENV)
 
+# Pod Security Admission for the release namespace: restricted, enforced at the lowest Kubernetes minor
+# of Chart.yaml's kubeVersion range, audited and warned at latest (README: the same labels for GitOps).
+KUBECTL_FLAGS = $(if $(KUBE_CONTEXT),--context $(KUBE_CONTEXT))
+PSA_VERSION   = v$(shell $(PY) -c 'from policies.kubeschema import chart_kube_versions; print(chart_kube_versions()[0])')
+POD_SECURITY  = pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=$(PSA_VERSION) \
+                pod-security.kubernetes.io/audit=restricted pod-security.kubernetes.io/audit-version=latest \
+                pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/warn-version=latest
+
 .PHONY: install
 install: cluster-ready setup ## check ENV against the budget (phase or MODE), then helm upgrade --install it (rolled back on failure)
 	@# The check and helm share one shell line (not a sub-make, which `make -i` would let ignore the check's
 	@# failure): nothing installs after the check exits 1 or 2.
 	@# Helm 4 renamed --atomic to --rollback-on-failure; Helm 3 knows only --atomic.
 	$(CHECK_CMD) && \
+	$(KUBECTL) $(KUBECTL_FLAGS) create namespace $(NAMESPACE) --dry-run=client --output=yaml \
+	  | $(KUBECTL) $(KUBECTL_FLAGS) apply --filename=- && \
+	$(KUBECTL) $(KUBECTL_FLAGS) label namespace $(NAMESPACE) --overwrite $(POD_SECURITY) && \
 	$(HELM) upgrade --install $(RELEASE) $(CHART) $(KUBE_FLAGS) --create-namespace \
 	  $$($(HELM) version --template '{{.Version}}' | grep -q '^v3\.' && echo --atomic || echo --rollback-on-failure) \
 	  --wait --timeout $(HELM_TIMEOUT) -f $(ENV_VALUES)

@@ -71,13 +71,20 @@ def stubs(tmp_path: Path, render_env) -> dict[str, str]:
     kubectl = tmp_path / "kubectl"
     kubectl.write_text("#!/usr/bin/env bash\n# Stub kubectl: a cluster that serves every API the render uses.\n"
                        "case \"$*\" in\n  *'config current-context'*) echo stub-cluster ;;\n"
-                       f"  *api-versions*) printf '%s\\n' {' '.join(apis)} ;;\n  *) exit 3 ;;\nesac\n",
+                       f"  *api-versions*) printf '%s\\n' {' '.join(apis)} ;;\n"
+                       # Namespace creation and labels (make install) are recorded with the install.
+                       f"  *'create namespace'*) echo \"kubectl $*\" >> {tmp_path / 'calls.log'}; "
+                       "printf 'apiVersion: v1\\nkind: Namespace\\nmetadata:\\n  name: ns\\n' ;;\n"
+                       f"  *apply*) cat > /dev/null; echo \"kubectl $*\" >> {tmp_path / 'calls.log'} ;;\n"
+                       f"  *'label namespace'*) echo \"kubectl $*\" >> {tmp_path / 'calls.log'} ;;\n"
+                       "  *) exit 3 ;;\nesac\n",
                        encoding="utf-8")
     helm = tmp_path / "helm"
     real = os.environ.get("HELM") or str(REPO_ROOT / ".tools" / "helm" / "v4.1.4" / "helm")
     helm.write_text("#!/usr/bin/env bash\n# Stub helm: records `upgrade` (the install) and runs the real helm "
                     "for everything else.\n"
-                    f"if [ \"$1\" = upgrade ]; then echo \"$*\" >> {tmp_path / 'installs.log'}; exit 0; fi\n"
+                    f"if [ \"$1\" = upgrade ]; then echo \"$*\" >> {tmp_path / 'installs.log'}; "
+                    f"echo \"helm $1\" >> {tmp_path / 'calls.log'}; exit 0; fi\n"
                     f"exec {real} \"$@\"\n", encoding="utf-8")
     for stub in (kubectl, helm):
         stub.chmod(0o755)
@@ -117,3 +124,27 @@ def test_should_never_install_after_a_failed_check(tmp_path, render_env, overlay
     assert installs(tmp_path) == [], result.stdout
     if "-i" not in args:
         assert result.returncode == 2
+
+
+def test_should_label_the_namespace_for_pod_security_before_installing(tmp_path, render_env):
+    from policies.kubeschema import chart_kube_versions
+
+    result = make_install(tmp_path, render_env, {})
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = (tmp_path / "calls.log").read_text(encoding="utf-8").splitlines()
+    lowest = chart_kube_versions()[0]
+    assert calls == [
+        "kubectl create namespace prompted-forge-mcp --dry-run=client --output=yaml",
+        "kubectl apply --filename=-",
+        "kubectl label namespace prompted-forge-mcp --overwrite pod-security.kubernetes.io/enforce=restricted "
+        f"pod-security.kubernetes.io/enforce-version=v{lowest} pod-security.kubernetes.io/audit=restricted "
+        "pod-security.kubernetes.io/audit-version=latest pod-security.kubernetes.io/warn=restricted "
+        "pod-security.kubernetes.io/warn-version=latest",
+        "helm upgrade",
+    ]
+    assert lowest == "1.31"
+
+
+def test_should_not_label_the_namespace_after_a_failed_check(tmp_path, render_env):
+    make_install(tmp_path, render_env, PRIVILEGED)
+    assert not (tmp_path / "calls.log").exists()
