@@ -31,7 +31,7 @@ from policies.guardsizing import (
 from policies.manifests import Manifest, ManifestIndex
 from policies.quantity import FORMATTERS, QuantityError, parse_resource
 from policies.ruleclass import BUDGET, SAFETY
-from policies.rules._pods import containers
+from policies.rules._pods import EPHEMERAL, containers
 from policies.rules.probes import probe_value
 from policies.rules.rollout import scaled
 
@@ -341,6 +341,8 @@ def _limit_range_admits(ctx: CheckContext) -> Iterator[Finding]:
         return
     defaults = container_defaults(ctx.manifests)
     for ref in containers(ctx.manifests, include_hooks=True):
+        if ref.kind == EPHEMERAL:
+            continue  # never in a template (pod.ephemeral-containers) and never given resources
         figures = admitted_container(ref.container, defaults)
         values_key = None if ref.manifest.is_hook else "resources"
         for limit_range, _, item in limit_items(ctx.manifests, "Container"):
