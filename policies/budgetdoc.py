@@ -100,8 +100,11 @@ def guard_section(budget: Budget, arithmetic: dict[str, list[str]]) -> list[str]
     return lines
 
 
-def generate(budget: Budget, arithmetic: dict[str, list[str]]) -> str:
+def generate(budget: Budget, arithmetic: dict[str, list[str]] | None = None) -> str:
+    """The document; `arithmetic` (guard_arithmetic's output) is computed, with helm, when not given."""
     data = budget.data
+    if arithmetic is None:
+        arithmetic = guard_arithmetic(budget)
     lines = [
         "# Performance budget",
         "",
