@@ -15,6 +15,8 @@ REPORTS     := reports
 ENV         ?=
 # Extra flags for `make check`, e.g. CHECK_ARGS="--format github" in CI.
 CHECK_ARGS  ?=
+# Samples per helm operation for `make check` (empty: the check's default of one; N > 1 adds a warm-up).
+TIMING_RUNS ?=
 VENV_STAMP  := $(VENV)/.installed
 
 # Tests and checks find helm through these unless the user points elsewhere.
@@ -113,7 +115,7 @@ fuzz: setup ## property-based values fuzzing for a time budget
 # The budget's phase (policies/budget.yaml) decides whether budget-rule failures fail the check;
 # MODE=enforce or MODE=warn overrides it. Safety rules fail in every phase and mode.
 MODE        ?=
-CHECK_CMD    = $(PY) -m policies check $(if $(MODE),--mode $(MODE)) $(if $(ENV),--env $(ENV)) --reports-dir $(REPORTS) --baseline $(BASELINE) $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS)) $(CHECK_ARGS)
+CHECK_CMD    = $(PY) -m policies check $(if $(MODE),--mode $(MODE)) $(if $(ENV),--env $(ENV)) $(if $(TIMING_RUNS),--timing-runs $(TIMING_RUNS)) --reports-dir $(REPORTS) --baseline $(BASELINE) $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS)) $(CHECK_ARGS)
 check: setup ## render every environment and check it against the budget (the phase decides; MODE=enforce|warn overrides)
 	$(CHECK_CMD)
 

@@ -52,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--helm-timeout", type=float, default=None, metavar="SECONDS",
                        help="give up on a helm call after this long")
     check.add_argument("--timing-runs", type=int, default=None, metavar="N",
-                       help="time helm lint/template/package: a warm-up, then N timed runs "
-                            f"(default ${RUNS_VARIABLE} or {DEFAULT_RUNS}; 0 disables)")
+                       help="samples per helm operation: 1 times the one lint, render and package each "
+                            "environment needs anyway; N > 1 adds a warm-up and N timed runs, judged by "
+                            f"their median (default ${RUNS_VARIABLE} or {DEFAULT_RUNS}; 0: no timing, lint "
+                            "or package)")
     check.add_argument("--measurements", type=Path, metavar="FILE",
                        help="CI figures (YAML/JSON) to judge against the budget's tiers and SLAs")
     check.add_argument("--baseline", type=Path, metavar="FILE",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from policies.drift import AllowedDrift, check_drift, load_allowed, render_base
 from policies.errors import InputError
 from policies.findings import Finding, Severity
 from policies.grouping import group_by_cause
-from policies.helm import DEFAULT_KUBE_VERSION, Helm
+from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
 from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.outcome import CheckRun, Measurement, Outcome
@@ -29,6 +30,7 @@ from policies.render import Render, ValuesLayers, render_environment
 from policies.review import next_review, review_findings
 from policies.ruleclass import SAFETY
 from policies.rules import FAMILIES, resources, rule_catalogue, rule_class
+from policies.timing import Timing, lint_operation, package_operation, template_operation, time_operation, time_template
 from policies.waivers import KnownNames, Waiver, apply_waivers
 from policies.yamlsource import dotted, read_input_text
 
@@ -49,7 +51,7 @@ class CheckRequest:
     chart: Path = CHART_DIR
     helm: Helm | None = None
     today: dt.date = field(default_factory=dt.date.today)
-    timing_runs: int = 0  # timed runs per helm operation (policies/timing.py); 0: no timing
+    timing_runs: int = 0  # samples per helm operation (policies/timing.py); 0: no timing, lint or package
     # Called with each environment as it finishes (the CLI shows progress on stderr).
     progress: Callable[[str], None] | None = None
     measurements_file: Path | None = None  # CI figures (policies/pipeline.py)
@@ -168,37 +170,75 @@ class EnvironmentResult:
     render: Render | None
     findings: list[Finding]
     checks: list[CheckRun] = field(default_factory=list)
+    timings: tuple[Timing, ...] = ()  # this environment's helm lint and template samples
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    results: list[EnvironmentResult]
+    timings: list[Timing]  # every helm operation timed, the chart's package included
+    helm_seconds: float  # wall time of the helm stage: renders, lints and the package
 
 
 def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
-    """Render (or read) and check each environment.
+    """Render (or read) and check each environment."""
+    return evaluate_and_time(request).results
 
-    Each environment is rendered and then checked in its own worker, so one
-    environment's Python checks overlap the next one's helm subprocess.
+
+def evaluate_and_time(request: CheckRequest) -> Evaluation:
+    """Render (or read) and check each environment, timing each helm operation once (or timing_runs times).
+
+    Each environment is rendered, linted and then checked in its own worker, so
+    one environment's Python checks overlap the next one's helm subprocess. The
+    timed helm calls (renders, lints, the package) take turns; the untimed
+    render of the chart defaults runs alongside them.
     """
+    started = time.perf_counter()
     if request.manifests_file:
         text = read_manifests_file(request.manifests_file)
         index = ManifestIndex(parse_manifests(text, origin=request.manifests_file))
         contexts = [CheckContext(env, request.budget, index) for env in request.environments]
-        return [EnvironmentResult(ctx, None, *check_environment(ctx, request)) for ctx in contexts]
+        return Evaluation([EnvironmentResult(ctx, None, *check_environment(ctx, request)) for ctx in contexts], [],
+                          0.0)
     for env in request.environments:
         request.budget.environment(env)  # unknown environment -> InputError before any render
     allowed = load_allowed()
+    helm = request.helm or find_helm()
+    taking_turns = helm.serialised()
+    runs = request.timing_runs
 
-    with ThreadPoolExecutor(max_workers=min(4, len(request.environments) + 1)) as pool:
+    with tempfile.TemporaryDirectory(prefix="helm-package-") as package_dir, \
+            ThreadPoolExecutor(max_workers=min(4, len(request.environments) + 1)) as pool:
         base = pool.submit(render_base, kube_version=request.kube_version, api_versions=API_VERSIONS,
-                           helm=request.helm, chart=request.chart)
+                           helm=helm, chart=request.chart)
 
         def work(env: str) -> EnvironmentResult:
             render = render_environment(env, extra_values=request.extra_values, kube_version=request.kube_version,
-                                        api_versions=API_VERSIONS, helm=request.helm, chart=request.chart)
+                                        api_versions=API_VERSIONS, helm=taking_turns, chart=request.chart)
+            timings = environment_timings(taking_turns, request, render, runs) if runs else ()
             ctx = CheckContext(env, request.budget, render.manifests, render.layers)
-            result = EnvironmentResult(ctx, render, *check_environment(ctx, request, render, base.result(), allowed))
+            result = EnvironmentResult(ctx, render, *check_environment(ctx, request, render, base.result(), allowed),
+                                       timings=timings)
             if request.progress:
                 request.progress(env)
             return result
 
-        return list(pool.map(work, request.environments))
+        work_done = pool.map(work, request.environments)
+        package = pool.submit(time_operation, taking_turns, package_operation(Path(package_dir), request.chart),
+                              runs) if runs else None
+        results = list(work_done)
+        timings = [t for r in results for t in r.timings] + ([package.result()] if package else [])
+    return Evaluation(results, timings, time.perf_counter() - started)
+
+
+def environment_timings(helm: Helm, request: CheckRequest, render: Render, runs: int) -> tuple[Timing, ...]:
+    """helm lint --strict once per sample (it is the lint check too); the render is the template sample."""
+    env = render.environment
+    lint = time_operation(helm, lint_operation(env, chart=request.chart, kube_version=request.kube_version,
+                                               extra_values=request.extra_values), runs)
+    template = template_operation(env, chart=request.chart, kube_version=request.kube_version,
+                                  api_versions=API_VERSIONS, extra_values=request.extra_values)
+    return lint, time_template(helm, template, render.seconds, runs)
 
 
 def known_names(request: CheckRequest, results: list[EnvironmentResult], findings: list[Finding]) -> KnownNames:
@@ -219,9 +259,8 @@ def run_check(request: CheckRequest) -> Outcome:
                       next_review=next_review(request.budget).isoformat(),
                       enforcing_phase=request.budget.enforcing_phase)
     findings: list[Finding] = review_findings(request.budget, request.today)
-    started = time.perf_counter()
-    results = evaluate(request)
-    render_seconds = time.perf_counter() - started
+    evaluation = evaluate_and_time(request)
+    results = evaluation.results
     if not request.manifests_file:
         findings.extend(chart_findings(request.chart))
     for result in results:
@@ -232,7 +271,8 @@ def run_check(request: CheckRequest) -> Outcome:
                 name="render", unit="s", value=round(result.render.seconds, 3), limit=None, status="ok",
                 environment=result.ctx.environment))
     pipeline_started = time.perf_counter()
-    performance = performance_checks(request, [r.ctx for r in results], render_seconds, API_VERSIONS)
+    performance = performance_checks(request, [r.ctx for r in results], evaluation.helm_seconds,
+                                     evaluation.timings)
     outcome.measurements.extend(performance.measurements)
     outcome.baseline_totals = performance.baseline_totals
     findings.extend(performance.findings)

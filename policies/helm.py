@@ -12,8 +12,10 @@ import os
 import re
 import shlex
 import shutil
+import threading
 import time
-from dataclasses import dataclass
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -51,9 +53,16 @@ class Helm:
     path: Path
     version: tuple[int, int, int]
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    # Set on a serialised copy: its calls take turns, because a timed call sharing the CPU with
+    # another helm measures both of them.
+    turn: threading.Lock | None = field(default=None, compare=False, repr=False)
 
     def with_timeout(self, seconds: float) -> Helm:
         return dataclasses.replace(self, timeout=seconds)
+
+    def serialised(self) -> Helm:
+        """A copy whose calls never run at the same time as each other (the caller's Python work still may)."""
+        return dataclasses.replace(self, turn=threading.Lock())
 
     @property
     def version_text(self) -> str:
@@ -71,19 +80,31 @@ class Helm:
             limit: dict[str, float] = {}
         else:
             helm, limit = sh.Command(str(self.path)), {"_timeout": timeout}
-        started = time.perf_counter()
-        try:
-            # Pipes, not sh's default pseudo-terminal: helm's output is data, not a screen.
-            proc = helm(*args, _cwd=str(cwd or REPO_ROOT), _env=env, _return_cmd=True, _tty_out=False, **limit)
-        except sh.TimeoutException:
-            raise HelmError(f"helm did not finish within {timeout:g} s: {command}") from None
-        except sh.ErrorReturnCode as exc:
-            if TIMEOUT_BINARY and exc.exit_code in TIMED_OUT:
+        with self.turn or nullcontext():
+            started = time.perf_counter()
+            try:
+                # Pipes, not sh's default pseudo-terminal: helm's output is data, not a screen.
+                proc = helm(*args, _cwd=str(cwd or REPO_ROOT), _env=env, _return_cmd=True, _tty_out=False, **limit)
+            except sh.TimeoutException:
                 raise HelmError(f"helm did not finish within {timeout:g} s: {command}") from None
-            stderr = exc.stderr.decode("utf-8", "replace").strip()
-            raise HelmError(f"helm failed (exit {exc.exit_code}): {command}\n{stderr}") from None
-        seconds = time.perf_counter() - started
+            except sh.ErrorReturnCode as exc:
+                raise _failure(exc, timeout, command) from None
+            seconds = time.perf_counter() - started
         return HelmResult(str(proc), proc.stderr.decode("utf-8", "replace"), seconds, command)
+
+
+def _failure(exc: sh.ErrorReturnCode, timeout: float, command: str) -> HelmError:
+    if TIMEOUT_BINARY and exc.exit_code in TIMED_OUT:
+        return HelmError(f"helm did not finish within {timeout:g} s: {command}")
+    stderr = exc.stderr.decode("utf-8", "replace").strip()
+    # helm lint writes what is wrong to stdout ([ERROR] ... lines) and only a count to stderr.
+    reported: list[str] = []
+    for line in exc.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith(("[ERROR]", "[WARNING]")):
+            reported.append(line.strip())
+        elif reported and line.startswith(" ") and line.strip():  # a message's continuation lines
+            reported[-1] += " " + line.strip()
+    return HelmError(f"helm failed (exit {exc.exit_code}): {command}\n" + "\n".join([*reported, stderr]))
 
 
 def _parse_version(text: str) -> tuple[int, int, int] | None:

@@ -27,7 +27,7 @@ from policies.context import CheckContext
 from policies.findings import Finding, Severity, failure, warning
 from policies.outcome import Measurement
 from policies.phasetarget import judge_image_targets
-from policies.timing import judge_stage, measure_helm
+from policies.timing import Timing, judge, judge_stage
 from policies.validation import validate_or_raise
 from policies.yamlsource import SourcedYaml, load_yaml_file
 
@@ -158,23 +158,19 @@ class PerformanceResult(NamedTuple):
 
 
 def performance_checks(
-    request: CheckRequest, contexts: Sequence[CheckContext], render_seconds: float,
-    api_versions: tuple[str, ...] = (),
+    request: CheckRequest, contexts: Sequence[CheckContext], helm_seconds: float, timings: Sequence[Timing] = (),
 ) -> PerformanceResult:
     """Helm timings, the run's helm stage, CI figures and the baseline comparison, for the engine."""
     rows: list[Measurement] = []
     findings: list[Finding] = []
     totals: list[dict[str, str]] = []
-    timed = None
+    for timing in timings:
+        row, finding = judge(timing, request.budget)
+        rows.append(row)
+        findings += [finding] if finding else []
     rendered_here = request.manifests_file is None and request.helm is not None
-    if rendered_here and request.timing_runs > 0:
-        timed = measure_helm(request.helm, request.budget, request.environments, request.timing_runs,
-                             chart=request.chart, kube_version=request.kube_version, api_versions=api_versions,
-                             extra_values=request.extra_values)
-        rows += timed.measurements
-        findings += timed.findings
     if rendered_here:
-        stage_row, stage_finding = judge_stage(render_seconds + (timed.seconds if timed else 0.0), request.budget)
+        stage_row, stage_finding = judge_stage(helm_seconds, request.budget)
         rows.append(stage_row)
         findings += [stage_finding] if stage_finding else []
     measured = load_measurements(request.measurements_file) if request.measurements_file else None
@@ -185,7 +181,7 @@ def performance_checks(
     if request.baseline_file:
         old = load_baseline(request.baseline_file)
         rendered: dict[str, Any] = {ctx.environment: rendered_totals(ctx.manifests) for ctx in contexts}
-        new = snapshot(figures=measured.figures if measured else {}, timings=timed.timings if timed else (),
+        new = snapshot(figures=measured.figures if measured else {}, timings=timings,
                        rendered=rendered)
         baseline_rows, regressions = compare(old, new, request.budget, request.baseline_file)
         rows += baseline_rows

@@ -7,6 +7,7 @@ budget whose limits are 0.0001 s, and the within-limit cases judge made-up sampl
 from __future__ import annotations
 
 import json
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,22 @@ from typing import Any
 import pytest
 import yaml
 
+from policies import CHART_DIR
 from policies.budget import BUDGET_FILE, load_budget
 from policies.cli import main
+from policies.engine import CheckRequest, run_check
 from policies.errors import InputError
-from policies.timing import Operation, Timing, default_runs, judge, judge_stage, percentile, time_operation
+from policies.helm import Helm
+from policies.timing import (
+    Operation,
+    Timing,
+    default_runs,
+    judge,
+    judge_stage,
+    lint_operation,
+    percentile,
+    time_operation,
+)
 
 TINY = 0.0001
 
@@ -153,3 +166,68 @@ def test_should_read_the_default_run_count_from_the_environment(monkeypatch):
     monkeypatch.setenv("POLICIES_TIMING_RUNS", "many")
     with pytest.raises(InputError, match="whole number"):
         default_runs()
+
+
+# -- Failure injection: a helm that is slow on purpose -------------------------------------------------
+
+SLEEP_SECONDS = 0.3
+
+
+def sleeping_helm(directory: Path, real: Helm) -> Helm:
+    """NOT helm: a failure-injection stub that sleeps, then runs the real helm with the same arguments."""
+    stub = directory / "slow-helm-stub"
+    stub.write_text(f"#!/bin/sh\nsleep {SLEEP_SECONDS}\nexec {real.path} \"$@\"\n", encoding="utf-8")
+    stub.chmod(0o755)
+    return Helm(path=stub, version=real.version)
+
+
+def slow_check(tmp_path: Path, helm: Helm, limit: float, runs: int = 1):
+    budget = load_budget(budget_copy(tmp_path, lambda data: [
+        data["helm"][op].__setitem__("limitSeconds", limit) for op in ("lint", "template", "package")]))
+    request = CheckRequest(environments=["development"], budget=budget, helm=sleeping_helm(tmp_path, helm),
+                           timing_runs=runs, mode="enforce")
+    return run_check(request)
+
+
+def test_should_fail_every_limit_when_a_stub_helm_sleeps_past_it(helm, tmp_path):
+    outcome = slow_check(tmp_path, helm, limit=SLEEP_SECONDS - 0.05)
+    timing = sorted((f.rule, f.environment) for f in outcome.findings if f.rule.startswith("timing."))
+    assert timing == [("timing.helm-lint", "development"), ("timing.helm-package", None),
+                      ("timing.helm-template", "development")]
+    assert outcome.exit_code == 1
+    lint = next(f for f in outcome.findings if f.rule == "timing.helm-lint")
+    assert "(one sample), over the limit of 0.25 s" in lint.message
+    rows = {m.name: m for m in outcome.measurements if m.name.startswith("helm ") and m.name != "helm validation stage"}
+    assert {name: (row.samples, row.status) for name, row in rows.items()} == {
+        "helm lint": (1, "failure"), "helm template": (1, "failure"), "helm package": (1, "failure")}
+
+
+def test_should_pass_the_same_slow_helm_under_the_budgets_own_limits(helm, tmp_path):
+    outcome = slow_check(tmp_path, helm, limit=5.0)
+    assert [f for f in outcome.findings if f.rule.startswith("timing.")] == []
+
+
+def test_should_take_a_warm_up_and_n_samples_when_asked_for_more_than_one(helm, tmp_path):
+    calls = []
+
+    class Counting(Helm):
+        def run(self, *args, **kwargs):
+            calls.append(args[0])
+            return super().run(*args, **kwargs)
+
+    counting = Counting(path=helm.path, version=helm.version)
+    operation = Operation("lint", "development", ("lint", "--strict", str(CHART_DIR)))
+    assert len(time_operation(counting, operation, 1).samples) == 1 and calls == ["lint"]
+    calls.clear()
+    assert len(time_operation(counting, operation, 3).samples) == 3 and calls == ["lint"] * 4
+
+
+def test_should_report_a_lint_error_as_a_finding_with_helms_message(helm, tmp_path):
+    chart = tmp_path / "chart"
+    shutil.copytree(CHART_DIR, chart)
+    (chart / "templates" / "broken.yaml").write_text("kind: ConfigMap\nmetadata: {{ .Values.nope.deeper }}\n",
+                                                     encoding="utf-8")
+    timing = time_operation(helm, lint_operation("development", chart=chart), 1)
+    measurement, finding = judge(timing, load_budget())
+    assert finding.rule == "helm.error" and measurement.samples == 1
+    assert "[ERROR] templates/" in finding.message and "nil pointer evaluating interface {}.deeper" in finding.message

@@ -7,7 +7,7 @@ from policies.outcome import Measurement, Outcome
 from policies.reports._charts import status_words
 
 USAGE_HEADER = ("environment", "resource", "used", "budget", "use", "status")
-MEASUREMENT_HEADER = ("measurement", "environment", "median", "p95", "limit", "status")
+MEASUREMENT_HEADER = ("measurement", "environment", "median", "p95", "samples", "limit", "status")
 FINDING_HEADER = ("severity", "rule", "environment", "resource", "field", "expected", "actual", "fix in")
 
 
@@ -28,7 +28,7 @@ def _figure(value: float | None, unit: str) -> str:
 
 def measurement_rows(measurements: list[Measurement]) -> list[tuple[str, ...]]:
     return [(m.name, m.environment or "-", _figure(m.value, m.unit), _figure(m.p95, m.unit),
-             _figure(m.limit, m.unit), m.status) for m in measurements]
+             str(m.samples), _figure(m.limit, m.unit), m.status) for m in measurements]
 
 
 def finding_row(finding: Finding) -> tuple[str, ...]:

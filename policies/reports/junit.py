@@ -68,7 +68,8 @@ def _measurement_case(suite: ET.Element, classname: str, measurement: Measuremen
     seconds = measurement.value if measurement.unit == "s" else 0.0
     case = ET.SubElement(suite, "testcase", classname=f"{classname}.measurements", name=measurement.name,
                          time=_seconds(seconds))
-    text = f"{measurement.value:g} {measurement.unit} (limit {measurement.limit}, {measurement.status})"
+    text = (f"{measurement.value:g} {measurement.unit} (limit {measurement.limit}, {measurement.status}, "
+            f"{_samples(measurement.samples)})")
     if measurement.status == "failure":
         ET.SubElement(case, "failure", message=text, type=measurement.rule or measurement.name)
     elif measurement.status == "warning":
@@ -113,3 +114,7 @@ def render(outcome: Outcome) -> str:
         suites.set(key, _seconds(value) if key == "time" else str(int(value)))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _samples(count: int) -> str:
+    return f"{count} sample{'s' if count != 1 else ''}"
