@@ -11,7 +11,6 @@ from pathlib import Path
 from policies import CHART_DIR
 from policies.atomic import write_text_atomic
 from policies.budget import BUDGET_FILE, load_budget
-from policies.engine import CheckRequest, run_check
 from policies.errors import InputError
 from policies.helm import DEFAULT_KUBE_VERSION, find_helm
 from policies.outcome import EXIT_INPUT_ERROR
@@ -92,6 +91,10 @@ def check_environment_files(chart: Path, environments: list[str], budget_file: P
 
 
 def run(args: argparse.Namespace) -> int:
+    # The engine (rules, schemas, drift, baselines) is imported once the arguments are known to be a check
+    # to run, so `--help` and usage errors answer at once.
+    from policies.engine import CheckRequest, run_check
+
     budget = load_budget(args.budget)
     environments = args.environments or budget.environments
     if args.manifests and not args.environments:

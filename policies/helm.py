@@ -18,11 +18,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-
-import sh
+from typing import TYPE_CHECKING
 
 from policies import REPO_ROOT
 from policies.errors import InputError
+
+if TYPE_CHECKING:
+    import sh
 
 MINIMUM_VERSION = (3, 14, 0)
 PINNED = {"HELM": "v4.1.4", "HELM3": "v3.17.3"}
@@ -69,6 +71,9 @@ class Helm:
         return "v" + ".".join(map(str, self.version))
 
     def run(self, *args: str, timeout: float | None = None, cwd: Path | None = None) -> HelmResult:
+        # Imported on first use, as in find_helm: `python -m policies check --help` starts no helm.
+        import sh
+
         timeout = timeout or self.timeout
         command = shlex.join([str(self.path), *args])
         env = {**os.environ, **{f"HELM_{kind.upper()}_HOME": str(HELM_HOME / kind) for kind in ("cache", "config",
@@ -121,6 +126,8 @@ def find_helm(variable: str = "HELM") -> Helm:
     """Locate and check a helm binary: $variable if set, else the pinned bootstrap copy."""
     configured = os.environ.get(variable)
     path = Path(configured) if configured else _default_path(variable)
+    import sh
+
     hint = f"set {variable} to a helm >= 3.14 or run `make setup` to fetch the pinned helm {PINNED[variable]}"
     if not path.exists():
         raise HelmError(f"helm not found at {path} ({'from $' + variable if configured else 'pinned copy'}); {hint}")

@@ -6,17 +6,20 @@ import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from policies.errors import InputError
 from policies.yamlsource import KeyPath, SourcedYaml, dotted
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 @cache
 def validator_for(schema_path: Path) -> jsonschema.protocols.Validator:
     """A cached validator for a JSON schema file (the file's own $schema picks the draft)."""
+    # Imported on first use: jsonschema is a third of the harness's import time, and `--help` needs none of it.
+    import jsonschema
     try:
         schema = json.loads(schema_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
