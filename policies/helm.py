@@ -8,19 +8,21 @@ has a timeout; a failure carries helm's stderr and the command that was run.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shlex
 import shutil
 import threading
 import time
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policies import REPO_ROOT
+from policies.atomic import write_text_atomic
 from policies.errors import InputError
 
 if TYPE_CHECKING:
@@ -34,6 +36,10 @@ DEFAULT_TIMEOUT_SECONDS = 120.0
 DEFAULT_KUBE_VERSION = "1.31.0"
 # helm's cache/config/data folders stay inside the git-ignored tools folder, not the user's home.
 HELM_HOME = REPO_ROOT / ".tools" / "helm-home"
+# Versions helm reported, by binary (path, size, modification time, inode): a binary that has not
+# changed is not asked again, which saves a helm process per check (hashing the 60 MB binary would
+# cost more than asking it).
+VERSION_CACHE = HELM_HOME / "versions.json"
 TIMEOUT_BINARY = shutil.which("timeout")
 TIMED_OUT = {124, 137}  # coreutils timeout: limit reached; killed after --kill-after
 
@@ -126,23 +132,52 @@ def find_helm(variable: str = "HELM") -> Helm:
     """Locate and check a helm binary: $variable if set, else the pinned bootstrap copy."""
     configured = os.environ.get(variable)
     path = Path(configured) if configured else _default_path(variable)
-    import sh
-
     hint = f"set {variable} to a helm >= 3.14 or run `make setup` to fetch the pinned helm {PINNED[variable]}"
     if not path.exists():
         raise HelmError(f"helm not found at {path} ({'from $' + variable if configured else 'pinned copy'}); {hint}")
     if not os.access(path, os.X_OK) or path.is_dir():
         raise HelmError(f"helm at {path} is not executable; {hint}")
-    try:
-        out = sh.Command(str(path))("version", "--template", "{{.Version}}", _timeout=30)
-    except sh.TimeoutException:
-        raise HelmError(f"helm did not finish within 30 s: {path} version") from None
-    except (sh.ErrorReturnCode, OSError) as exc:
-        raise HelmError(f"helm at {path} cannot report its version ({exc.__class__.__name__}); {hint}") from None
+    identity = _binary_identity(path)
+    out = _known_versions().get(identity) or _ask_version(path, hint)
     version = _parse_version(str(out))
     if version is None:
         raise HelmError(f"helm at {path} reported an unreadable version {str(out)!r}; {hint}")
     if version < MINIMUM_VERSION:
         found = ".".join(map(str, version))
         raise HelmError(f"helm at {path} is v{found}; this harness needs helm >= 3.14.0; {hint}")
+    _remember_version(identity, str(out))
     return Helm(path=path, version=version)
+
+
+def _ask_version(path: Path, hint: str) -> str:
+    import sh
+
+    try:
+        return str(sh.Command(str(path))("version", "--template", "{{.Version}}", _timeout=30))
+    except sh.TimeoutException:
+        raise HelmError(f"helm did not finish within 30 s: {path} version") from None
+    except (sh.ErrorReturnCode, OSError) as exc:
+        raise HelmError(f"helm at {path} cannot report its version ({exc.__class__.__name__}); {hint}") from None
+
+
+def _binary_identity(path: Path) -> str:
+    resolved = path.resolve()
+    status = resolved.stat()
+    return f"{resolved}|{status.st_size}|{status.st_mtime_ns}|{status.st_ino}"
+
+
+def _known_versions() -> dict[str, str]:
+    try:
+        known = json.loads(VERSION_CACHE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # no cache yet, or an unreadable one: ask helm
+    return known if isinstance(known, dict) else {}
+
+
+def _remember_version(identity: str, text: str) -> None:
+    known = _known_versions()
+    if known.get(identity) == text:
+        return
+    with suppress(OSError):  # a read-only tools folder only costs the next run a `helm version`
+        VERSION_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(VERSION_CACHE, json.dumps({**known, identity: text}, indent=1, sort_keys=True) + "\n")

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from policies import CHART_DIR
+from policies import helm as helm_module
 from policies.budget import BUDGET_FILE, load_budget
 from policies.cli import main
 from policies.engine import CheckRequest, run_check
@@ -231,3 +232,21 @@ def test_should_report_a_lint_error_as_a_finding_with_helms_message(helm, tmp_pa
     measurement, finding = judge(timing, load_budget())
     assert finding.rule == "helm.error" and measurement.samples == 1
     assert "[ERROR] templates/" in finding.message and "nil pointer evaluating interface {}.deeper" in finding.message
+
+
+# -- helm version is asked once per binary -------------------------------------------------------------
+
+
+def test_should_ask_an_unchanged_helm_its_version_only_once(helm, tmp_path, monkeypatch):
+    """A stub (NOT helm) that counts its calls, then runs the real helm."""
+    calls = tmp_path / "calls"
+    stub = tmp_path / "counting-helm-stub"
+    stub.write_text(f"#!/bin/sh\necho x >> {calls}\nexec {helm.path} \"$@\"\n", encoding="utf-8")
+    stub.chmod(0o755)
+    monkeypatch.setattr(helm_module, "VERSION_CACHE", tmp_path / "versions.json")
+    monkeypatch.setenv("HELM", str(stub))
+    find = helm_module.find_helm.__wrapped__
+    assert find().version == find().version == helm.version
+    assert calls.read_text().count("x") == 1
+    stub.write_text(stub.read_text() + "# changed\n", encoding="utf-8")  # a changed binary is asked again
+    assert find().version == helm.version and calls.read_text().count("x") == 2
