@@ -13,20 +13,17 @@ import os
 import re
 import shlex
 import shutil
+import subprocess
 import threading
 import time
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from policies import REPO_ROOT
 from policies.atomic import write_text_atomic
 from policies.errors import InputError
-
-if TYPE_CHECKING:
-    import sh
 
 MINIMUM_VERSION = (3, 14, 0)
 PINNED = {"HELM": "v4.1.4", "HELM3": "v3.17.3"}
@@ -64,9 +61,16 @@ class Helm:
     # Set on a serialised copy: its calls take turns, because a timed call sharing the CPU with
     # another helm measures both of them.
     turn: threading.Lock | None = field(default=None, compare=False, repr=False)
+    # The test fixtures run helm through the `sh` library (the project's mission asks for it); the check's
+    # hot path uses a plain subprocess, which costs less per call (scripts/benchmark.py measures both).
+    through_sh: bool = field(default=False, compare=False)
 
     def with_timeout(self, seconds: float) -> Helm:
         return dataclasses.replace(self, timeout=seconds)
+
+    def via_sh(self) -> Helm:
+        """A copy that runs helm through the `sh` library."""
+        return dataclasses.replace(self, through_sh=True)
 
     def serialised(self) -> Helm:
         """A copy whose calls never run at the same time as each other (the caller's Python work still may)."""
@@ -77,13 +81,35 @@ class Helm:
         return "v" + ".".join(map(str, self.version))
 
     def run(self, *args: str, timeout: float | None = None, cwd: Path | None = None) -> HelmResult:
-        # Imported on first use, as in find_helm: `python -m policies check --help` starts no helm.
-        import sh
-
         timeout = timeout or self.timeout
         command = shlex.join([str(self.path), *args])
         env = {**os.environ, **{f"HELM_{kind.upper()}_HOME": str(HELM_HOME / kind) for kind in ("cache", "config",
                                                                                                 "data")}}
+        call = self._run_sh if self.through_sh else self._run_subprocess
+        with self.turn or nullcontext():
+            started = time.perf_counter()
+            stdout, stderr, code = call(args, timeout, cwd or REPO_ROOT, env)
+            seconds = time.perf_counter() - started
+        if code is None or (TIMEOUT_BINARY and self.through_sh and code in TIMED_OUT):
+            raise HelmError(f"helm did not finish within {timeout:g} s: {command}")
+        if code != 0:
+            raise _failure(code, stdout, stderr, command)
+        return HelmResult(stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"), seconds, command)
+
+    def _run_subprocess(self, args: tuple[str, ...], timeout: float, cwd: Path, env: dict[str, str]
+                        ) -> tuple[bytes, bytes, int | None]:
+        """(stdout, stderr, exit code), exit code None when helm ran out of time (it is killed)."""
+        try:
+            done = subprocess.run([str(self.path), *args], capture_output=True, cwd=cwd, env=env, timeout=timeout,
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            return b"", b"", None
+        return done.stdout, done.stderr, done.returncode
+
+    def _run_sh(self, args: tuple[str, ...], timeout: float, cwd: Path, env: dict[str, str]
+                ) -> tuple[bytes, bytes, int | None]:
+        import sh
+
         if TIMEOUT_BINARY:
             # coreutils `timeout` enforces the limit: sh's own _timeout watches from a thread that
             # wakes every 0.1 s, which would add up to 0.1 s to every (timed) helm call.
@@ -91,31 +117,26 @@ class Helm:
             limit: dict[str, float] = {}
         else:
             helm, limit = sh.Command(str(self.path)), {"_timeout": timeout}
-        with self.turn or nullcontext():
-            started = time.perf_counter()
-            try:
-                # Pipes, not sh's default pseudo-terminal: helm's output is data, not a screen.
-                proc = helm(*args, _cwd=str(cwd or REPO_ROOT), _env=env, _return_cmd=True, _tty_out=False, **limit)
-            except sh.TimeoutException:
-                raise HelmError(f"helm did not finish within {timeout:g} s: {command}") from None
-            except sh.ErrorReturnCode as exc:
-                raise _failure(exc, timeout, command) from None
-            seconds = time.perf_counter() - started
-        return HelmResult(str(proc), proc.stderr.decode("utf-8", "replace"), seconds, command)
+        try:
+            # Pipes, not sh's default pseudo-terminal: helm's output is data, not a screen.
+            proc = helm(*args, _cwd=str(cwd), _env=env, _return_cmd=True, _tty_out=False, **limit)
+        except sh.TimeoutException:
+            return b"", b"", None
+        except sh.ErrorReturnCode as exc:
+            return exc.stdout, exc.stderr, exc.exit_code
+        return proc.stdout, proc.stderr, 0
 
 
-def _failure(exc: sh.ErrorReturnCode, timeout: float, command: str) -> HelmError:
-    if TIMEOUT_BINARY and exc.exit_code in TIMED_OUT:
-        return HelmError(f"helm did not finish within {timeout:g} s: {command}")
-    stderr = exc.stderr.decode("utf-8", "replace").strip()
+def _failure(code: int, stdout: bytes, stderr_bytes: bytes, command: str) -> HelmError:
+    stderr = stderr_bytes.decode("utf-8", "replace").strip()
     # helm lint writes what is wrong to stdout ([ERROR] ... lines) and only a count to stderr.
     reported: list[str] = []
-    for line in exc.stdout.decode("utf-8", "replace").splitlines():
+    for line in stdout.decode("utf-8", "replace").splitlines():
         if line.startswith(("[ERROR]", "[WARNING]")):
             reported.append(line.strip())
         elif reported and line.startswith(" ") and line.strip():  # a message's continuation lines
             reported[-1] += " " + line.strip()
-    return HelmError(f"helm failed (exit {exc.exit_code}): {command}\n" + "\n".join([*reported, stderr]))
+    return HelmError(f"helm failed (exit {code}): {command}\n" + "\n".join([*reported, stderr]))
 
 
 def _parse_version(text: str) -> tuple[int, int, int] | None:

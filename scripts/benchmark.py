@@ -127,7 +127,8 @@ def stage_costs(helm: Helm, environment: str = "production") -> list[tuple[str, 
     return [
         ("helm template, plain subprocess (the floor)",
          median_ms(lambda: subprocess.run([str(helm.path), *args], check=True, capture_output=True))),
-        ("helm template through Helm.run", median_ms(lambda: helm.run(*args))),
+        ("helm template through Helm.run (what check runs)", median_ms(lambda: helm.run(*args))),
+        ("helm template through sh (what the test fixtures run)", median_ms(lambda: helm.via_sh().run(*args))),
         ("helm lint --strict, plain subprocess", median_ms(lambda: subprocess.run(
             [str(helm.path), "lint", "--strict", str(CHART_DIR), "--kube-version", DEFAULT_KUBE_VERSION,
              "--values", str(values_file_for(environment))], check=True, capture_output=True), rounds=5)),

@@ -27,7 +27,8 @@ def budget() -> Budget:
 
 @pytest.fixture(scope="session")
 def helm() -> Helm:
-    return find_helm()
+    """The pinned helm, run through the `sh` library (the check itself uses a plain subprocess)."""
+    return find_helm().via_sh()
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +70,7 @@ def chart_dir() -> Path:
 @pytest.fixture(scope="session")
 def render_env_helm3() -> Callable[[str], Render]:
     """Render an environment once per session with the pinned Helm 3 ($HELM3), settings as render_env."""
-    helm3 = find_helm("HELM3")
+    helm3 = find_helm("HELM3").via_sh()
     cache: dict[str, Render] = {}
 
     def render(environment: str) -> Render:

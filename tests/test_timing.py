@@ -6,6 +6,7 @@ budget whose limits are 0.0001 s, and the within-limit cases judge made-up sampl
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import xml.etree.ElementTree as ET
@@ -21,7 +22,7 @@ from policies.budget import BUDGET_FILE, load_budget
 from policies.cli import main
 from policies.engine import CheckRequest, run_check
 from policies.errors import InputError
-from policies.helm import Helm
+from policies.helm import Helm, HelmError
 from policies.timing import (
     Operation,
     Timing,
@@ -250,3 +251,16 @@ def test_should_ask_an_unchanged_helm_its_version_only_once(helm, tmp_path, monk
     assert calls.read_text().count("x") == 1
     stub.write_text(stub.read_text() + "# changed\n", encoding="utf-8")  # a changed binary is asked again
     assert find().version == helm.version and calls.read_text().count("x") == 2
+
+
+def test_should_run_helm_the_same_way_through_sh_and_through_a_plain_subprocess(helm, tmp_path):
+    plain = dataclasses.replace(helm, through_sh=False)
+    assert helm.through_sh  # the fixtures' helm goes through sh
+    args = ("lint", "--strict", str(tmp_path / "no-chart"))
+    messages = []
+    for runner in (helm, plain):
+        with pytest.raises(HelmError) as failed:
+            runner.run(*args)
+        messages.append(failed.value.message)
+    assert messages[0] == messages[1] and "helm failed (exit 1)" in messages[0]
+    assert helm.run("version", "--short").stdout == plain.run("version", "--short").stdout
