@@ -101,7 +101,7 @@ def test_should_show_the_verdict_findings_with_file_and_line_budget_use_and_timi
     assert "development cpu request 25m 50m 50.0 % \u2713 within budget" in text
     assert "development memory limit 256Mi 256Mi 100.0 % = at budget" in text
     assert "production cpu request 325m 250m 130.0 % \u25b2 over budget" in text
-    assert "helm package - 3.6 s 3.6 s 3 s failure" in text
+    assert "helm package - 3.6 s 3.6 s 3 3 s failure" in text  # median, p95, samples, limit
     assert "120% over budget 3.6 s of 3 s" in text
 
 
