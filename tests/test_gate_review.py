@@ -83,3 +83,25 @@ def test_should_fail_a_privileged_replica_set(render_env, tmp_path, capsys):
     assert failures == [("pss.baseline.privileged-containers", "ReplicaSet/extra",
                          "spec.template.spec.containers[0].securityContext.privileged", path,
                          line_of(path, "privileged: true", "kind: ReplicaSet"))]
+
+
+# -- spec.replicas beside an HPA -----------------------------------------------------------------------------------
+# https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-
+# to-horizontal-autoscaling: with an HPA, every apply of a Deployment that keeps spec.replicas scales it to that
+# value (then the HPA scales back): replicas 1 takes production down to one pod on every release.
+def with_replicas(count: int) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        find_doc(docs, "Deployment")["spec"]["replicas"] = count
+    return mutate
+
+
+def test_should_fail_replicas_below_the_minimum_beside_an_hpa(render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, with_replicas(1))
+    assert code == 1
+    assert failures == [("rollout.min-replicas", "Deployment/prompted-forge-mcp", "spec.replicas", path,
+                         line_of(path, "replicas: 1", "kind: Deployment"))]
+
+
+def test_should_pass_replicas_at_the_minimum_beside_an_hpa(render_env, tmp_path, capsys):
+    code, failures, _ = check_file(render_env, tmp_path, capsys, with_replicas(2))
+    assert (code, failures) == (0, [])

@@ -95,9 +95,22 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                           **{**common, "resource": hpa.ref if hpa else workload.ref})
         hpa = hpa_for(ctx, workload)
         if hpa:
+            yield from _replicas_beside_hpa(spec, wanted, common)
             yield from _autoscaling_target(ctx, hpa)
         if high >= 2:
             yield from _disruption_budget(ctx, workload, low, common)
+
+
+def _replicas_beside_hpa(spec: dict[str, Any], wanted: int, common: dict[str, Any]) -> Iterator[Finding]:
+    """spec.replicas kept beside an HPA: every apply scales the workload to it before the HPA scales back
+    (kubernetes.io, "Migrating Deployments and StatefulSets to horizontal autoscaling")."""
+    replicas = spec.get("replicas")
+    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas < wanted:
+        yield failure("rollout.min-replicas",
+                      f"spec.replicas {replicas} beside an HPA: every apply scales the workload down to it before "
+                      "the HPA scales back; leave replicas out (the HPA owns the count)",
+                      field="spec.replicas", expected=f"unset or >= {wanted}", actual=str(replicas),
+                      values_key=("replicaCount",), **common)
 
 
 def _strategy(ctx: CheckContext, spec: dict[str, Any], replicas: int, common: dict[str, Any]) -> Iterator[Finding]:
