@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from rulekit import editable_docs, find_doc
+from rulekit import app_container, editable_docs, find_doc
 
 from policies.cli import main
 
@@ -105,3 +105,112 @@ def test_should_fail_replicas_below_the_minimum_beside_an_hpa(render_env, tmp_pa
 def test_should_pass_replicas_at_the_minimum_beside_an_hpa(render_env, tmp_path, capsys):
     code, failures, _ = check_file(render_env, tmp_path, capsys, with_replicas(2))
     assert (code, failures) == (0, [])
+
+
+# -- a paused Deployment never rolls out ------------------------------------------------------------------------------
+# https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#pausing-and-resuming-a-deployment: while
+# paused, changes to the pod template trigger no rollout (like a StatefulSet's OnDelete, which already fails).
+@pytest.mark.parametrize(("paused", "failing"), [(True, True), (False, False)])
+def test_should_fail_a_paused_deployment(paused, failing, render_env, tmp_path, capsys):
+    def mutate(docs: Docs) -> None:
+        find_doc(docs, "Deployment")["spec"]["paused"] = paused
+    code, failures, path = check_file(render_env, tmp_path, capsys, mutate)
+    expected = [("rollout.strategy", "Deployment/prompted-forge-mcp", "spec.paused", path,
+                 line_of(path, "paused: true", "kind: Deployment"))] if failing else []
+    assert (code, failures) == (int(failing), expected)
+
+
+# -- probes that ask another host, or over TLS ----------------------------------------------------------------------
+# https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/#http-probes:
+# `host` defaults to the pod IP and `scheme` to HTTP. A probe sent to another host says nothing about this pod; an
+# HTTPS probe against the service's plain-HTTP port never succeeds.
+@pytest.mark.parametrize(("probe", "key", "value", "shown"), [
+    ("livenessProbe", "host", "10.0.0.1", "host: 10.0.0.1"),
+    ("readinessProbe", "host", "example.com", "host: example.com"),
+    ("livenessProbe", "scheme", "HTTPS", "scheme: HTTPS"),
+])
+def test_should_fail_a_probe_that_does_not_ask_the_pod_over_http(probe, key, value, shown, render_env, tmp_path,
+                                                                  capsys):
+    def mutate(docs: Docs) -> None:
+        app_container(docs)[probe]["httpGet"][key] = value
+    code, failures, path = check_file(render_env, tmp_path, capsys, mutate)
+    assert code == 1
+    assert failures == [("probes.path", "Deployment/prompted-forge-mcp",
+                         f"spec.template.spec.containers[0].{probe}.httpGet.{key}", path,
+                         line_of(path, shown, "kind: Deployment"))]
+
+
+def test_should_pass_probes_that_spell_out_the_defaults(render_env, tmp_path, capsys):
+    def mutate(docs: Docs) -> None:
+        for probe in ("livenessProbe", "readinessProbe"):
+            app_container(docs)[probe]["httpGet"].update(scheme="HTTP", host="")
+    assert check_file(render_env, tmp_path, capsys, mutate)[:2] == (0, [])
+
+
+# -- autoscaling/v1 HPA ---------------------------------------------------------------------------------------------
+# https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/horizontal-pod-autoscaler-v1/:
+# targetCPUUtilizationPercentage; "if not specified the default autoscaling policy will be used" (80 %). v2 with no
+# metrics defaults to 80 % CPU as well.
+def hpa_v1(target: int | None) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        hpa = find_doc(docs, "HorizontalPodAutoscaler")
+        hpa["apiVersion"] = "autoscaling/v1"
+        del hpa["spec"]["metrics"]
+        if target is not None:
+            hpa["spec"]["targetCPUUtilizationPercentage"] = target
+    return mutate
+
+
+def test_should_pass_an_autoscaling_v1_hpa_at_the_alert_line(render_env, tmp_path, capsys):
+    assert check_file(render_env, tmp_path, capsys, hpa_v1(70))[:2] == (0, [])
+
+
+@pytest.mark.parametrize(("target", "shown"), [(71, "targetCPUUtilizationPercentage: 71"), (None, "spec:")])
+def test_should_fail_an_autoscaling_v1_hpa_past_the_alert_line(target, shown, render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, hpa_v1(target))
+    field = "spec.targetCPUUtilizationPercentage"
+    assert code == 1
+    assert failures == [("rollout.autoscaling-target", "HorizontalPodAutoscaler/prompted-forge-mcp", field, path,
+                         line_of(path, shown, "kind: HorizontalPodAutoscaler"))]
+
+
+# -- PodDisruptionBudget selectors as Kubernetes matches them ------------------------------------------------------
+# https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#resources-that-support-set-based-
+# requirements: matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist) are ANDed; for policy/v1 an
+# empty selector ({}) selects every pod in the namespace (https://kubernetes.io/docs/tasks/run-application/
+# configure-pdb/#arbitrary-controllers-and-selectors).
+def pdb_selector(selector: dict[str, Any], max_unavailable: int) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        find_doc(docs, "PodDisruptionBudget")["spec"] = {"selector": selector, "maxUnavailable": max_unavailable}
+    return mutate
+
+
+NAME = "app.kubernetes.io/name"
+SELECTORS = {
+    "match-expressions-in": {"matchExpressions": [{"key": NAME, "operator": "In", "values": ["prompted-forge-mcp"]}]},
+    "match-expressions-exists": {"matchExpressions": [{"key": NAME, "operator": "Exists"}]},
+    "match-expressions-not-in": {"matchExpressions": [{"key": NAME, "operator": "NotIn", "values": ["other"]}]},
+    "empty-selects-all": {},
+}
+
+
+@pytest.mark.parametrize("selector", SELECTORS.values(), ids=SELECTORS.keys())
+def test_should_find_a_pdb_that_selects_by_expressions(selector, render_env, tmp_path, capsys):
+    assert check_file(render_env, tmp_path, capsys, pdb_selector(selector, 1))[:2] == (0, [])
+
+
+@pytest.mark.parametrize("selector", SELECTORS.values(), ids=SELECTORS.keys())
+def test_should_fail_a_pdb_that_selects_by_expressions_and_blocks_drains(selector, render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, pdb_selector(selector, 0))
+    assert code == 1
+    assert failures == [("rollout.pdb-allows-drain", "PodDisruptionBudget/prompted-forge-mcp", "spec.maxUnavailable",
+                         path, line_of(path, "maxUnavailable: 0", "kind: PodDisruptionBudget"))]
+
+
+def test_should_not_count_a_pdb_whose_expressions_exclude_the_pods(render_env, tmp_path, capsys):
+    selector = {"matchLabels": {NAME: "prompted-forge-mcp"},
+                "matchExpressions": [{"key": NAME, "operator": "DoesNotExist"}]}
+    code, failures, path = check_file(render_env, tmp_path, capsys, pdb_selector(selector, 1))
+    assert code == 1
+    assert [f[:3] for f in failures] == [
+        ("rollout.pdb-present", "Deployment/prompted-forge-mcp", "PodDisruptionBudget")]

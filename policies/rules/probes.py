@@ -11,7 +11,8 @@ from policies.rules._pods import main_container, service_workloads
 
 RULES = {
     "probes.present": "liveness and readiness probes are defined",
-    "probes.path": "liveness uses GET /healthz and readiness GET /healthz?readiness=1 (the budget's paths)",
+    "probes.path": "liveness uses GET /healthz and readiness GET /healthz?readiness=1 (the budget's paths), over "
+                   "HTTP to the pod itself (no other host or scheme)",
     "probes.port": "probes target a port the container declares",
     "probes.period": "liveness and readiness periodSeconds stay within the budget's probe interval",
     "probes.failure-threshold": "liveness and readiness give up after at most the budget's failures",
@@ -58,6 +59,15 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield failure("probes.path", f"{kind} probe does not call the service's {kind} endpoint",
                               field=f"{field}.httpGet.path", expected=f"httpGet {wanted}",
                               actual=str(http.get("path", "no httpGet")), **common)
+            # Unset host is the pod's IP and unset scheme HTTP: anything else does not ask this pod's HTTP port.
+            if http.get("host"):
+                yield failure("probes.path", f"{kind} probe asks another host, not this pod",
+                              field=f"{field}.httpGet.host", expected="unset (the pod's IP)",
+                              actual=str(http["host"]), **common)
+            if http.get("scheme", "HTTP") != "HTTP":
+                yield failure("probes.path", f"{kind} probe uses {http.get('scheme')}; the service speaks HTTP",
+                              field=f"{field}.httpGet.scheme", expected="HTTP", actual=str(http.get("scheme")),
+                              **common)
             ports = declared_ports(container)
             if http and http.get("port") not in ports:
                 yield failure("probes.port", f"{kind} probe targets a port the container does not declare",

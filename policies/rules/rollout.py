@@ -22,7 +22,7 @@ from policies.rules._pods import service_workloads
 
 RULES = {
     "rollout.strategy": "Deployments, StatefulSets and DaemonSets roll out with RollingUpdate (never Recreate or "
-                        "OnDelete, and no StatefulSet partition)",
+                        "OnDelete, no StatefulSet partition, no paused Deployment)",
     "rollout.max-unavailable": "maxUnavailable is 0 (zero downtime); a StatefulSet, which cannot surge, never is",
     "rollout.max-surge": "maxSurge allows at least one extra pod (with maxUnavailable 0 a rollout needs it), "
                          "for Deployments and DaemonSets",
@@ -70,9 +70,31 @@ def replica_range(ctx: CheckContext, workload: Manifest) -> tuple[int, int, tupl
     return int(replicas), int(replicas), ("replicaCount",), "spec.replicas"
 
 
-def selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    match = (selector or {}).get("matchLabels") or {}
-    return bool(match) and all(labels.get(k) == v for k, v in match.items())
+def selects(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
+    """A label selector as Kubernetes matches it: matchLabels and matchExpressions ANDed; an empty selector
+    selects every pod (policy/v1), a missing one none."""
+    if not isinstance(selector, dict):
+        return False
+    match = selector.get("matchLabels") or {}
+    if not all(labels.get(k) == v for k, v in match.items()):
+        return False
+    return all(_requirement_met(r, labels) for r in selector.get("matchExpressions") or [])
+
+
+def _requirement_met(requirement: Any, labels: dict[str, str]) -> bool:
+    if not isinstance(requirement, dict):
+        return False
+    key, operator = requirement.get("key"), requirement.get("operator")
+    values = requirement.get("values") or []
+    if operator == "In":
+        return key in labels and labels[key] in values
+    if operator == "NotIn":
+        return key not in labels or labels[key] not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    return False
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
@@ -114,6 +136,10 @@ def _replicas_beside_hpa(spec: dict[str, Any], wanted: int, common: dict[str, An
 
 
 def _strategy(ctx: CheckContext, spec: dict[str, Any], replicas: int, common: dict[str, Any]) -> Iterator[Finding]:
+    if spec.get("paused") is True:
+        # While paused, template changes start no rollout (like a StatefulSet's OnDelete).
+        yield failure("rollout.strategy", "a paused Deployment never rolls out: pods keep the old spec until it "
+                                          "is resumed", field="spec.paused", expected="false", actual="true", **common)
     strategy = spec.get("strategy") or {}
     kind = strategy.get("type", "RollingUpdate")
     if kind != "RollingUpdate":
@@ -191,8 +217,23 @@ def _daemonset_strategy(ctx: CheckContext, spec: dict[str, Any], common: dict[st
                       **common)
 
 
+# autoscaling/v1's targetCPUUtilizationPercentage, and v2 without metrics, default to 80 % CPU.
+DEFAULT_CPU_UTILIZATION = 80
+
+
 def _autoscaling_target(ctx: CheckContext, hpa: Manifest) -> Iterator[Finding]:
     line = ctx.budget["alerts"]["cpuOfRequestsPercent"]
+    spec = hpa.doc.get("spec") or {}
+    if str(hpa.doc.get("apiVersion")) == "autoscaling/v1":
+        target = spec.get("targetCPUUtilizationPercentage", DEFAULT_CPU_UTILIZATION)
+        if not isinstance(target, int) or target > line:
+            shown = target if "targetCPUUtilizationPercentage" in spec else f"{target} (the default)"
+            yield failure("rollout.autoscaling-target",
+                          f"the HPA waits until {shown}% CPU, past the {line}% alert line",
+                          environment=ctx.environment, resource=hpa.ref, source=hpa.source,
+                          field="spec.targetCPUUtilizationPercentage", expected=f"<= {line}", actual=str(shown),
+                          values_key=("autoscaling", "targetCPUUtilizationPercentage"))
+        return
     for index, metric in enumerate((hpa.doc.get("spec") or {}).get("metrics") or []):
         target = ((metric.get("resource") or {}).get("target") or {})
         if (metric.get("resource") or {}).get("name") == "cpu" and "averageUtilization" in target:
