@@ -213,3 +213,13 @@ def test_should_write_an_error_page_without_a_verdict_for_bad_input() -> None:
     assert "ERROR: the check stopped on bad input (exit 2); nothing was judged" in text
     assert "charts/prompted-forge-mcp/values-staging.yaml:3:1: expected a mapping, found <list>" in text
     assert "PASS" not in text and "FAIL" not in text
+
+
+def test_should_show_a_waived_findings_reason_and_expiry() -> None:
+    outcome = sample_outcome()
+    outcome.findings = [dataclasses.replace(outcome.findings[1], waived_by="regression.rendered-totals@development",
+                                            waiver_reason="dashboard ConfigMap added, ticket OPS-9",
+                                            waiver_expires="2026-12-31")]
+    text = " ".join(" ".join(parse(html.render(outcome)).text).split())
+    assert "\u2013 waived regression.rendered-totals development" in text
+    assert "2 \u2192 3 dashboard ConfigMap added, ticket OPS-9 (expires 2026-12-31)" in text

@@ -51,7 +51,7 @@ nav a { color: var(--within); }
 table { border-collapse: collapse; width: 100%; font-size: .875rem; margin: .5rem 0 1rem; }
 th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; }
 th { background: var(--band); }
-td code { overflow-wrap: break-word; }
+td { overflow-wrap: anywhere; }  /* long field paths and file names wrap instead of widening the table */
 tr.status-over td, tr.severity-failure td { background: color-mix(in srgb, var(--over) 12%, white); }
 tr.status-at td, tr.severity-warning td { background: color-mix(in srgb, var(--at) 12%, white); }
 tr.status-over td:first-child, tr.severity-failure td:first-child { border-left: 4px solid var(--over); }
@@ -137,9 +137,10 @@ def _findings(outcome: Outcome) -> str:
         severity = finding.effective_severity
         cells[0] = f'<span aria-hidden="true">{SEVERITY_MARK.get(severity, "")}</span> {cells[0]}'
         cells[7] = f"<code>{cells[7]}</code>" if finding.where else cells[7]
-        rows.append([*cells, escape(finding.message)])
+        waiver = f"{finding.waiver_reason} (expires {finding.waiver_expires})" if finding.waived_by else "-"
+        rows.append([*cells, escape(finding.message), escape(waiver)])
         classes.append(f"severity-{severity}")
-    return _table((*FINDING_HEADER, "message"), rows, classes)
+    return _table((*FINDING_HEADER, "message", "waiver"), rows, classes)
 
 
 def _budget_use(outcome: Outcome) -> str:
