@@ -143,18 +143,6 @@ def test_should_fail_a_scoped_quota_that_leaves_pods_unguarded(production: Docs)
     assert findings(production) == [("guard.equals-budget", QUOTA, "spec.scopes", "unset", "['NotBestEffort']")]
 
 
-def test_should_count_the_replicas_of_a_bare_replica_set(production: Docs) -> None:
-    replica_set = {**find_doc(production, "Deployment"), "kind": "ReplicaSet"}
-    replica_set["metadata"] = {**replica_set["metadata"], "name": "extra"}
-    replica_set["spec"] = {k: v for k, v in replica_set["spec"].items() if k not in ("strategy",)}
-    replica_set["spec"]["replicas"] = 2
-    production.append(replica_set)
-    assert [f for f in findings(production) if f[2] == "spec.hard.pods"] == [
-        ("guard.quota-admits", QUOTA, "spec.hard.pods", ">= 16", "14"),
-        ("guard.equals-budget", QUOTA, "spec.hard.pods", "16", "14"),
-    ]
-
-
 def test_should_warn_that_a_quota_cannot_be_judged_for_a_daemonset(production: Docs) -> None:
     daemonset = {**find_doc(production, "Deployment"), "kind": "DaemonSet"}
     daemonset["metadata"] = {**daemonset["metadata"], "name": "agent"}

@@ -52,9 +52,7 @@ RULE_CLASSES = {
     "guard.quota-admits": SAFETY,
 }
 QUOTA_ALIASES = {"cpu": "requests.cpu", "memory": "requests.memory"}
-SIZED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod")
-# Workloads that replace a pod only after the old one is gone (or never roll out): no surge, none terminating.
-IN_PLACE_KINDS = ("StatefulSet", "ReplicaSet", "ReplicationController")
+SIZED_KINDS = ("Deployment", "StatefulSet", "Job", "CronJob", "Pod")
 
 
 # -- reading the rendered objects ------------------------------------------------------------------------------
@@ -189,7 +187,7 @@ def rollout_shape(manifests: ManifestIndex, workload: Manifest) -> RolloutShape 
     replicas = _hpa_max(manifests, workload)
     replicas = int(spec.get("replicas", 1)) if replicas is None else replicas
     strategy = spec.get("strategy") or {}
-    if workload.kind in IN_PLACE_KINDS or strategy.get("type", "RollingUpdate") != "RollingUpdate":
+    if workload.kind == "StatefulSet" or strategy.get("type", "RollingUpdate") != "RollingUpdate":
         return RolloutShape(workload.ref, replicas, 0, grace, 0, replaces_while_terminating=False)
     surge = scaled((strategy.get("rollingUpdate") or {}).get("maxSurge", "25%"), replicas, round_up=True) or 0
     delay = max((max(probe_value(c.get("startupProbe") or {}, "initialDelaySeconds"),
