@@ -26,6 +26,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # libyaml where compiled in (8x faster, same marks); its event parser is iterative, only its composer recurses.
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _position(data: bytes | str, offset: int) -> tuple[int, int]:
@@ -120,6 +121,59 @@ def _check_aliases(root: yaml.Node, origin: str | Path, line_offset: int) -> Non
                          "bomb?)", file=origin, line=line_offset + 1)
 
 
+def _key(node: yaml.Node) -> tuple[str, str] | None:
+    """A scalar key's identity as YAML resolves it (tag and text); None for a complex key."""
+    return (node.tag, node.value) if isinstance(node, yaml.ScalarNode) else None
+
+
+def _merged_keys(value: yaml.Node) -> list[yaml.Node]:
+    """The keys a `<<` merge brings into a mapping: those of one mapping or of a sequence of mappings."""
+    sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+    keys: list[yaml.Node] = []
+    for source in sources:
+        if isinstance(source, yaml.MappingNode):
+            for key_node, inner in source.value:
+                keys += _merged_keys(inner) if key_node.tag == MERGE_TAG else [key_node]
+    return keys
+
+
+def _check_ambiguous_keys(root: yaml.Node, origin: str | Path, line_offset: int) -> None:
+    """Refuse a mapping that sets a key twice, or through a `<<` merge written after the key itself: YAML parsers
+    disagree on which value wins there (PyYAML keeps the direct key; go-yaml v2, which helm and kubectl read YAML
+    with, takes whichever comes last, and refuses duplicates when strict), so the checks could judge a value the
+    cluster never sees. A merge written before the keys that override it means the same to every parser."""
+    done: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        stack.extend(_children(node))
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        direct: dict[tuple[str, str], yaml.Node] = {}
+        for key_node, value in node.value:
+            if key_node.tag == MERGE_TAG:
+                for merged in _merged_keys(value):
+                    first = direct.get(_key(merged))  # type: ignore[arg-type]
+                    if first is not None:
+                        raise InputError(f"key {first.value!r} is set and then merged again by a later `<<`; YAML "
+                                         "tools disagree on which value wins (write the merge first)", file=origin,
+                                         line=line_offset + key_node.start_mark.line + 1,
+                                         column=key_node.start_mark.column + 1)
+                continue
+            key = _key(key_node)
+            if key is None:
+                continue
+            if key in direct:
+                raise InputError(f"key {key_node.value!r} appears twice in one mapping (first at line "
+                                 f"{line_offset + direct[key].start_mark.line + 1}); YAML tools disagree on which "
+                                 "value wins", file=origin, line=line_offset + key_node.start_mark.line + 1,
+                                 column=key_node.start_mark.column + 1)
+            direct[key] = key_node
+
+
 def compose_bounded(text: str, origin: str | Path, *, what: str = "", line_offset: int = 0) -> yaml.Node | None:
     """Compose one YAML document within the bounds; malformed or unbounded input is an InputError."""
     try:
@@ -129,6 +183,7 @@ def compose_bounded(text: str, origin: str | Path, *, what: str = "", line_offse
         raise _malformed(exc, what, origin, line_offset) from None
     if root is not None:
         _check_aliases(root, origin, line_offset)
+        _check_ambiguous_keys(root, origin, line_offset)
     return root
 
 

@@ -214,3 +214,40 @@ def test_should_not_count_a_pdb_whose_expressions_exclude_the_pods(render_env, t
     assert code == 1
     assert [f[:3] for f in failures] == [
         ("rollout.pdb-present", "Deployment/prompted-forge-mcp", "PodDisruptionBudget")]
+
+
+# -- keys YAML parsers read differently -------------------------------------------------------------------------------
+# A key written twice, or set and then merged again by a later `<<`, is read one way by PyYAML (the direct key, or
+# the last duplicate) and another by go-yaml v2 under helm and kubectl (whichever comes last; strict decoding refuses
+# duplicates): the check would judge a value the cluster never sees. Such input is refused (exit 2) at its line.
+def rewrite_limits(replacement: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        original = "          limits:\n            cpu: 1000m\n"
+        assert original in text
+        return text.replace(original, replacement, 1)
+    return edit
+
+
+def check_text(render_env, tmp_path: Path, capsys, edit: Callable[[str], str]) -> tuple[int, str, str]:
+    docs = editable_docs(render_env("production"))
+    path = tmp_path / "production.yaml"
+    path.write_text(edit(yaml.safe_dump_all(docs, sort_keys=False)), encoding="utf-8")
+    code = main(["check", "--env", "production", "--manifests", str(path), "--mode", "enforce", "--format", "json",
+                 "--timing-runs", "0"])
+    return code, capsys.readouterr().err, str(path)
+
+
+@pytest.mark.parametrize(("replacement", "marker"), [
+    ("          limits:\n            cpu: 4000m\n            cpu: 1000m\n", "cpu: 1000m"),
+    ("          limits:\n            cpu: 1000m\n            <<: {cpu: 4000m}\n", "<<: {cpu: 4000m}"),
+], ids=["duplicate-key", "merge-after-the-key"])
+def test_should_refuse_keys_that_yaml_parsers_read_differently(replacement, marker, render_env, tmp_path, capsys):
+    code, err, path = check_text(render_env, tmp_path, capsys, rewrite_limits(replacement))
+    assert code == 2
+    assert f"{path}:{line_of(path, marker, 'kind: Deployment')}:" in err, err
+
+
+def test_should_accept_a_merge_written_before_the_keys_it_overrides(render_env, tmp_path, capsys):
+    edit = rewrite_limits("          limits:\n            <<: {cpu: 4000m}\n            cpu: 1000m\n")
+    code, err, _ = check_text(render_env, tmp_path, capsys, edit)
+    assert code == 0, err
