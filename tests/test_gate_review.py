@@ -253,3 +253,17 @@ def test_should_accept_a_merge_written_before_the_keys_it_overrides(render_env, 
     edit = rewrite_limits("          limits:\n            <<: {cpu: 4000m}\n            cpu: 1000m\n")
     code, err, _ = check_text(render_env, tmp_path, capsys, edit)
     assert code == 0, err
+
+
+# -- a preStop sleep written through a shell ------------------------------------------------------------------------
+# `exec: {command: [sh, -c, "sleep 5"]}` waits as long as `sleep: {seconds: 5}`; it was read as no wait at all.
+@pytest.mark.parametrize(("command", "failing"), [
+    (["sh", "-c", "sleep 5"], False), (["/bin/sh", "-c", "sleep 5"], False), (["sh", "-c", "sleep 4"], True)])
+def test_should_read_a_prestop_sleep_run_through_a_shell(command, failing, render_env, tmp_path, capsys):
+    def mutate(docs: Docs) -> None:
+        app_container(docs)["lifecycle"]["preStop"] = {"exec": {"command": command}}
+    code, failures, path = check_file(render_env, tmp_path, capsys, mutate)
+    expected = [("timing.traffic-switch", "Deployment/prompted-forge-mcp",
+                 "spec.template.spec.containers[0].lifecycle.preStop", path,
+                 line_of(path, "preStop:", "kind: Deployment"))] if failing else []
+    assert (code, failures) == (int(failing), expected)

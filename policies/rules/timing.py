@@ -51,6 +51,9 @@ def pre_stop_sleep(container: dict[str, Any]) -> float:
     if "sleep" in handler:
         return float(handler["sleep"].get("seconds", 0))
     command = (handler.get("exec") or {}).get("command") or []
+    # A shell running one sleep (`sh -c "sleep 5"`) waits just as long.
+    if len(command) == 3 and command[0] in ("sh", "/bin/sh") and command[1] == "-c" and isinstance(command[2], str):
+        command = command[2].split()
     if len(command) == 2 and command[0] in ("sleep", "/bin/sleep"):
         try:
             return float(command[1])
