@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Callable
 
 import pytest
+from helmparity import check_parity
 
 from policies.errors import InputError
-from policies.parity import check_parity
 from policies.render import Render
 
 

@@ -1,4 +1,8 @@
-"""Helm 3 / Helm 4 parity: both pinned helms must render every environment to the same objects.
+"""Helm 3 / Helm 4 parity, a test helper: both pinned helms must render every environment to the same objects.
+
+A property of the chart the tests prove (tests/test_parity.py), not a rule of
+`check`: its findings carry the id `parity.helm-versions`, which the rule
+catalogue does not list.
 
 Investigated with Helm 4.1.4 and 3.17.3: given the same `--kube-version` and
 `--api-versions`, their `helm template` output for this chart is byte-for-byte
@@ -12,31 +16,10 @@ for different cluster versions are refused rather than compared.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from policies import CHART_DIR
 from policies.diffing import describe, diff_documents, index_documents
 from policies.errors import InputError
 from policies.findings import Finding, failure
-from policies.helm import DEFAULT_KUBE_VERSION, find_helm
-from policies.render import Render, render_environment
-
-RULES = {
-    "parity.helm-versions": "Helm 3 and Helm 4 render every environment to identical objects",
-}
-
-
-def render_with_both(
-    environment: str,
-    *,
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    api_versions: tuple[str, ...] = (),
-    chart: Path = CHART_DIR,
-) -> tuple[Render, Render]:
-    """The environment rendered by the pinned Helm 4 ($HELM) and Helm 3 ($HELM3), same cluster settings."""
-    settings = dict(kube_version=kube_version, api_versions=api_versions, chart=chart)
-    return (render_environment(environment, helm=find_helm("HELM"), **settings),
-            render_environment(environment, helm=find_helm("HELM3"), validate_values=False, **settings))
+from policies.render import Render
 
 
 def check_parity(environment: str, reference: Render, other: Render) -> list[Finding]:
