@@ -12,9 +12,9 @@ from typing import Any
 from policies import REPO_ROOT
 from policies.atomic import sync_generated
 from policies.budget import Budget, load_budget
+from policies.catalogue import rule_catalogue
 from policies.review import next_review
 from policies.ruleclass import BUDGET, SAFETY
-from policies.rules import rule_catalogue
 from policies.rules.guard import budget_quota_plan
 
 DOC_PATH = REPO_ROOT / "docs" / "budget.md"
@@ -133,10 +133,13 @@ def generate(budget: Budget, arithmetic: dict[str, list[str]] | None = None) -> 
         "the run (in a warn phase they are reported as warnings).",
         f"Class **{SAFETY}**: correctness and safety rules; their failures fail the run in every phase.",
         "",
-        "| rule | class | checks |",
-        "|---|---|---|",
+        "Severity: what a violation reports before the phase and waivers (a tiered figure also warns below its "
+        "failure tier). Implements: the section of the performance budget, or the control outside it.",
+        "",
+        "| rule | class | severity | checks | implements |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| `{rule.id}` | {rule.rule_class} | {rule.summary} |"
+    lines += [f"| `{rule.id}` | {rule.rule_class} | {rule.severity.value} | {rule.summary} | {rule.implements} |"
               for rule in sorted(rule_catalogue().values(), key=lambda r: r.id)]
     return "\n".join(lines) + "\n"
 

@@ -16,10 +16,14 @@ from typing import Any
 
 from policies.errors import InputError
 from policies.findings import Finding, failure
+from policies.ruledecl import Rule, declare
 from policies.yamlsource import SourcedYaml, load_yaml_file
 
 RULE = "chart.metadata"
-RULES = {RULE: "Chart.yaml is complete and valid as chart-testing checks it (apiVersion v2, semver, kubeVersion)"}
+RULES = declare(
+    Rule(RULE, "Chart.yaml is complete and valid as chart-testing checks it (apiVersion v2, semver, kubeVersion)",
+         control="chart-testing (ct lint) Chart.yaml rules")
+)
 # Semantic Versioning 2.0.0, the grammar helm and chart-testing apply to `version`.
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"

@@ -22,12 +22,14 @@ from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.paths import display_path
 from policies.render import Render, ValuesLayers, helm_template_args
+from policies.ruledecl import Rule, declare
 from policies.yamlsource import KeyPath, dotted, load_yaml_file
 
 DRIFT_FILE = PACKAGE_DIR / "drift.yaml"
-RULES = {
-    "drift.unexpected": "environments differ from the chart defaults only where policies/drift.yaml allows",
-}
+RULES = declare(
+    Rule("drift.unexpected", "environments differ from the chart defaults only where policies/drift.yaml allows",
+         control="project: policies/drift.yaml lists the allowed differences"),
+)
 _ENTRY_KEYS = {"resource", "paths", "values", "environments", "reason"}
 
 

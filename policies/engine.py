@@ -13,6 +13,7 @@ from pathlib import Path
 
 from policies import CHART_DIR, drift, kubeschema
 from policies.budget import Budget
+from policies.catalogue import rule_catalogue, rule_class
 from policies.chartmeta import validate_chart_yaml
 from policies.checkplan import RunFacts, pipeline_runs, skipped, timed
 from policies.context import CheckContext
@@ -29,7 +30,7 @@ from policies.pipeline import performance_checks
 from policies.render import Render, ValuesLayers, render_environment
 from policies.review import next_review, review_findings
 from policies.ruleclass import SAFETY
-from policies.rules import FAMILIES, resources, rule_catalogue, rule_class
+from policies.rules import FAMILIES, resources
 from policies.timing import Timing, lint_operation, package_operation, template_operation, time_operation, time_template
 from policies.waivers import KnownNames, Waiver, apply_waivers
 from policies.yamlsource import dotted, read_input_text

@@ -25,14 +25,17 @@ from policies.chartmeta import minors_in_range
 from policies.errors import InputError
 from policies.findings import Finding, failure
 from policies.manifests import Manifest
+from policies.ruledecl import Rule, declare
 from policies.yamlsource import dotted, load_yaml_file
 
 RULE = "schema.kubernetes"
 UNKNOWN_KIND_RULE = "schema.kubernetes.unknown-kind"
-RULES = {
-    RULE: "every rendered document is valid, strictly, for each Kubernetes version in the chart's range",
-    UNKNOWN_KIND_RULE: "every rendered kind has a schema (built in or a pinned CRD)",
-}
+RULES = declare(
+    Rule(RULE, "every rendered document is valid, strictly, for each Kubernetes version in the chart's range",
+         control="Kubernetes OpenAPI schemas (strict), every version in Chart.yaml kubeVersion"),
+    Rule(UNKNOWN_KIND_RULE, "every rendered kind has a schema (built in or a pinned CRD)",
+         control="Kubernetes OpenAPI schemas (strict), every version in Chart.yaml kubeVersion"),
+)
 CRD_DIR = PACKAGE_DIR / "crds"
 SCHEMA_ROOT = Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"

@@ -26,11 +26,13 @@ from typing import Any
 from policies.budget import Budget
 from policies.findings import Finding, failure, warning
 from policies.outcome import Measurement
+from policies.ruledecl import Rule, declare
 
-RULES = {
-    "pipeline.phase-target": "image size at most (100 - imageSizeReductionPercent) % of the image recorded when "
-                             "the previous phase started (warning while that phase is the next one)",
-}
+RULES = declare(
+    Rule("pipeline.phase-target", "image size at most (100 - imageSizeReductionPercent) % of the image recorded when "
+                                  "the previous phase started (warning while that phase is the next one)",
+         spec="Budget Evolution / Phase 3.4.4 (Future)"),
+)
 RECORD_COMMAND = "make baseline MEASUREMENTS=<CI measurements file with imageSizeBytes>"
 MB = 1_000_000
 

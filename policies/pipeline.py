@@ -27,7 +27,8 @@ from policies.context import CheckContext
 from policies.findings import Finding, Severity, failure, warning
 from policies.outcome import Measurement
 from policies.phasetarget import judge_image_targets
-from policies.timing import Timing, judge, judge_stage
+from policies.ruledecl import Rule, declare
+from policies.timing import STAGE_RULE, Timing, judge, judge_stage
 from policies.validation import validate_or_raise
 from policies.yamlsource import SourcedYaml, load_yaml_file
 
@@ -35,16 +36,21 @@ if TYPE_CHECKING:
     from policies.engine import CheckRequest
 
 MEASUREMENTS_SCHEMA = PACKAGE_DIR / "measurements.schema.json"
-RULES = {
-    "pipeline.docker-build": "docker build time within build.dockerBuildSeconds tiers",
-    "pipeline.image-size": "runtime image size within build.imageSizeMB tiers",
-    "pipeline.build-push": "docker build + push within pipeline.dockerBuildPushSeconds",
-    "pipeline.helm-validation": "helm validation within pipeline.helmValidationSeconds",
-    "pipeline.artifact-upload": "artifact upload within pipeline.artifactUploadSeconds",
-    "pipeline.total": "whole pipeline within pipeline.totalPipelineSeconds",
-    "pipeline.container-boot": "container ready within startup.readySeconds, alert above "
-                               "regression.readinessAlertSeconds",
-}
+RULES = declare(
+    Rule("pipeline.docker-build", "docker build time within build.dockerBuildSeconds tiers",
+         spec="Build Performance Targets / Docker Build Time"),
+    Rule("pipeline.image-size", "runtime image size within build.imageSizeMB tiers",
+         spec="Build Performance Targets / Docker Image Size"),
+    Rule("pipeline.build-push", "docker build + push within pipeline.dockerBuildPushSeconds",
+         spec="Deployment Pipeline SLAs / CI/CD Performance"),
+    Rule("pipeline.artifact-upload", "artifact upload within pipeline.artifactUploadSeconds",
+         spec="Deployment Pipeline SLAs / CI/CD Performance"),
+    Rule("pipeline.total", "whole pipeline within pipeline.totalPipelineSeconds",
+         spec="Deployment Pipeline SLAs / CI/CD Performance"),
+    Rule("pipeline.container-boot", "container ready within startup.readySeconds, alert above "
+                                    "regression.readinessAlertSeconds",
+         spec="Application Startup Targets / Container Boot Time"),
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ def figures(budget: Budget) -> list[Figure]:
         Figure("dockerBuildSeconds", "docker build", "pipeline.docker-build", "s", tiers("dockerBuildSeconds")),
         Figure("imageSizeBytes", "image size", "pipeline.image-size", "MB", tiers("imageSizeMB"), scale=1e-6),
         Figure("buildPushSeconds", "docker build + push", "pipeline.build-push", "s", sla("dockerBuildPushSeconds")),
-        Figure("helmValidationSeconds", "helm validation (CI)", "pipeline.helm-validation", "s",
+        Figure("helmValidationSeconds", "helm validation (CI)", STAGE_RULE, "s",
                sla("helmValidationSeconds")),
         Figure("artifactUploadSeconds", "artifact upload", "pipeline.artifact-upload", "s",
                sla("artifactUploadSeconds")),

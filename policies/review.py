@@ -13,12 +13,14 @@ import calendar
 import datetime as dt
 
 from policies.budget import Budget
-from policies.findings import Finding, warning
+from policies.findings import Finding, Severity, warning
+from policies.ruledecl import Rule, declare
 
-RULES = {
-    "budget.review-due": "policies/budget.yaml was last reviewed more than review.everyMonths ago, "
-                         "or before the phase in force started",
-}
+RULES = declare(
+    Rule("budget.review-due", "policies/budget.yaml was last reviewed more than review.everyMonths ago, "
+                              "or before the phase in force started",
+         spec="Implementation Notes / Update Schedule", severity=Severity.WARNING),
+)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -6,8 +6,8 @@ failures are reported as warnings. Everything else is a `safety` rule
 (Kubernetes schema, helm errors, chart metadata, security, secrets, drift,
 waivers, ...): a broken or unsafe object fails in every phase.
 
-A family's class is declared once here; a rule module may override it for
-single rules with a `RULE_CLASSES` dict next to its `RULES`. A family missing
+A family's class is declared once here; a rule's declaration may override it
+(`Rule(..., rule_class=...)`, policies/ruledecl.py). A family missing
 from this table is `safety`: a new rule fails closed until someone decides
 otherwise.
 """

@@ -30,19 +30,26 @@ from policies.findings import Finding, failure
 from policies.helm import DEFAULT_KUBE_VERSION, Helm, HelmError
 from policies.outcome import Measurement
 from policies.render import helm_template_args, values_file_for
+from policies.ruledecl import Rule, declare
 
 DEFAULT_RUNS = 1
 RUNS_VARIABLE = "POLICIES_TIMING_RUNS"
 STAGE_RULE = "pipeline.helm-validation"
 # helm lint/template/package failing outright is a broken chart, not a slow one: a safety rule.
 HELM_ERROR_RULE = "helm.error"
-RULES = {
-    HELM_ERROR_RULE: "helm lint --strict, template and package run without errors",
-    "timing.helm-lint": "helm lint --strict with each environment's values stays within helm.lint.limitSeconds",
-    "timing.helm-template": "helm template of each environment stays within helm.template.limitSeconds",
-    "timing.helm-package": "helm package of the chart stays within helm.package.limitSeconds",
-    STAGE_RULE: "the helm stage of a check stays within pipeline.helmValidationSeconds",
-}
+RULES = declare(
+    Rule(HELM_ERROR_RULE, "helm lint --strict, template and package run without errors",
+         control="helm lint --strict, helm template, helm package"),
+    Rule("timing.helm-lint", "helm lint --strict with each environment's values stays within helm.lint.limitSeconds",
+         spec="Build Performance Targets / Helm Operations"),
+    Rule("timing.helm-template", "helm template of each environment stays within helm.template.limitSeconds",
+         spec="Build Performance Targets / Helm Operations"),
+    Rule("timing.helm-package", "helm package of the chart stays within helm.package.limitSeconds",
+         spec="Build Performance Targets / Helm Operations"),
+    # Also the rule of CI's own helmValidationSeconds figure (policies/pipeline.py).
+    Rule(STAGE_RULE, "helm validation within pipeline.helmValidationSeconds",
+         spec="Deployment Pipeline SLAs / CI/CD Performance"),
+)
 
 
 def default_runs() -> int:

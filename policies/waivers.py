@@ -17,17 +17,19 @@ from policies import PACKAGE_DIR
 from policies.errors import InputError
 from policies.findings import Finding, failure
 from policies.paths import display_path
+from policies.ruledecl import Rule, declare
 from policies.validation import validate_or_raise
 from policies.yamlsource import load_yaml_file
 
 WAIVERS_FILE = PACKAGE_DIR / "waivers.yaml"
 WAIVERS_SCHEMA = PACKAGE_DIR / "waivers.schema.json"
-RULES = {
-    "waiver.expired": "a waiver past its expiry date",
-    "waiver.unused": "a waiver that matched no finding in the environments it covers",
-    "waiver.unknown": "a waiver names an environment, rule id or resource that does not exist (a typo waives "
-                      "nothing, silently)",
-}
+RULES = declare(
+    Rule("waiver.expired", "a waiver past its expiry date", control="project: policies/waivers.yaml"),
+    Rule("waiver.unused", "a waiver that matched no finding in the environments it covers",
+         control="project: policies/waivers.yaml"),
+    Rule("waiver.unknown", "a waiver names an environment, rule id or resource that does not exist (a typo waives "
+                           "nothing, silently)", control="project: policies/waivers.yaml"),
+)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from policies.manifests import ManifestIndex
 from policies.render import Render, render_environment
 
 ENVIRONMENTS = load_budget().environments
+# Every rule the harness emits in a test is catalogued, and every catalogued rule fails in some test.
+pytest_plugins = ["catalogue_coverage"]
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from policies import REPO_ROOT
+from policies.catalogue import rule_class
 from policies.cli import main
 from policies.ruleclass import BUDGET, SAFETY
-from policies.rules import rule_class
 
 # (family, environment, values overlay, rule id, field fragment)
 VALUES_VIOLATIONS = [

@@ -10,9 +10,13 @@ from collections.abc import Iterator
 
 from policies.context import CheckContext
 from policies.findings import Finding, failure
+from policies.ruledecl import Rule, declare
 
 RULE = "pod.ephemeral-containers"
-RULES = {RULE: "no ephemeralContainers in a pod template or a Pod manifest (the API server rejects them)"}
+RULES = declare(
+    Rule(RULE, "no ephemeralContainers in a pod template or a Pod manifest (the API server rejects them)",
+         control="Kubernetes API: ephemeralContainers are added through the ephemeralcontainers subresource only")
+)
 # The API server's own words (ValidatePodTemplateSpec, and ValidatePodCreate for a bare Pod).
 TEMPLATE_REASON = "ephemeral containers not allowed in pod template"
 POD_REASON = "cannot be set on create"

@@ -31,26 +31,24 @@ from policies.guardsizing import (
 from policies.manifests import Manifest, ManifestIndex
 from policies.quantity import FORMATTERS, QuantityError, parse_resource
 from policies.ruleclass import BUDGET, SAFETY
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import EPHEMERAL, containers
 from policies.rules.probes import probe_value
 from policies.rules.rollout import scaled
 
-RULES = {
-    "guard.present": "where the budget asks for admission guards (admissionGuards) the release renders a LimitRange "
-                     "and a ResourceQuota, and nowhere else",
-    "guard.equals-budget": "the LimitRange's max, defaults and ratio and the ResourceQuota's size equal the "
-                           "environment's budget",
-    "guard.limitrange-admits": "the LimitRange admits every container and pod the chart renders",
-    "guard.quota-admits": "the ResourceQuota admits a full rollout at maximum scale plus the helm test pod",
-}
+ADMISSION = "Kubernetes LimitRange and ResourceQuota admission (the budget enforced in the namespace)"
 # The guards carrying the budget follow the phase like every budget rule; a guard that would refuse the
 # chart's own pods breaks the install in any phase, so those two are safety rules.
-RULE_CLASSES = {
-    "guard.present": BUDGET,
-    "guard.equals-budget": BUDGET,
-    "guard.limitrange-admits": SAFETY,
-    "guard.quota-admits": SAFETY,
-}
+RULES = declare(
+    Rule("guard.present", "where the budget asks for admission guards (admissionGuards) the release renders a "
+                          "LimitRange and a ResourceQuota, and nowhere else", control=ADMISSION, rule_class=BUDGET),
+    Rule("guard.equals-budget", "the LimitRange's max, defaults and ratio and the ResourceQuota's size equal the "
+                                "environment's budget", control=ADMISSION, rule_class=BUDGET),
+    Rule("guard.limitrange-admits", "the LimitRange admits every container and pod the chart renders",
+         control=ADMISSION, rule_class=SAFETY),
+    Rule("guard.quota-admits", "the ResourceQuota admits a full rollout at maximum scale plus the helm test pod",
+         control=ADMISSION, rule_class=SAFETY),
+)
 QUOTA_ALIASES = {"cpu": "requests.cpu", "memory": "requests.memory"}
 SIZED_KINDS = ("Deployment", "StatefulSet", "Job", "CronJob", "Pod")
 

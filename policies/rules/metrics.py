@@ -6,12 +6,14 @@ from collections.abc import Iterator
 
 from policies.context import CheckContext
 from policies.findings import Finding, failure
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import container_env, containers
 
-RULES = {
-    "metrics.environments": "the metrics port, ServiceMonitor and PF_METRICS_ENABLED appear only where the "
-                            "budget allows metrics",
-}
+RULES = declare(
+    Rule("metrics.environments", "the metrics port, ServiceMonitor and PF_METRICS_ENABLED appear only where the "
+                                 "budget allows metrics",
+         spec="Runtime Performance Targets / Metrics Endpoint (Development Only)"),
+)
 METRICS_FLAG = "PF_METRICS_ENABLED"
 METRICS_PORT_NAME = "metrics"
 

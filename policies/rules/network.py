@@ -17,19 +17,24 @@ from typing import Any
 from policies.context import CheckContext
 from policies.findings import Finding, failure
 from policies.manifests import Manifest
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import service_workloads
 from policies.rules.pod_security import pod_metadata
 
-RULES = {
-    "security.network-policy": "every pod the chart renders, helm test pods included, is selected by a "
-                               "NetworkPolicy of type Ingress",
-    "security.network-policy-ports": "ingress is open only to the ports the Service targets "
-                                     "(http, and metrics where metrics are on)",
-    "security.network-policy-egress": "a helm hook pod accepts no ingress and reaches only the service's pods on "
-                                      "their container ports, and DNS",
-    "security.network-policy-admits-test": "the service's NetworkPolicy admits the helm test pod on every port "
-                                           "the test pod may reach",
-}
+RULES = declare(
+    Rule("security.network-policy", "every pod the chart renders, helm test pods included, is selected by a "
+                                    "NetworkPolicy of type Ingress",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.network-policy-ports", "ingress is open only to the ports the Service targets "
+                                          "(http, and metrics where metrics are on)",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.network-policy-egress", "a helm hook pod accepts no ingress and reaches only the service's pods on "
+                                           "their container ports, and DNS",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.network-policy-admits-test", "the service's NetworkPolicy admits the helm test pod on every port "
+                                                "the test pod may reach",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+)
 DNS_PORT = 53
 
 

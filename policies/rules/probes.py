@@ -7,17 +7,24 @@ from typing import Any
 
 from policies.context import CheckContext
 from policies.findings import Finding, failure
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import main_container, service_workloads
 
-RULES = {
-    "probes.present": "liveness and readiness probes are defined",
-    "probes.path": "liveness uses GET /healthz and readiness GET /healthz?readiness=1 (the budget's paths), over "
-                   "HTTP to the pod itself (no other host or scheme)",
-    "probes.port": "probes target a port the container declares",
-    "probes.period": "liveness and readiness periodSeconds stay within the budget's probe interval",
-    "probes.failure-threshold": "liveness and readiness give up after at most the budget's failures",
-    "probes.distinct": "liveness and readiness differ, so a failing dependency does not restart pods",
-}
+RULES = declare(
+    Rule("probes.present", "liveness and readiness probes are defined",
+         spec="Runtime Performance Targets / Health Endpoints"),
+    Rule("probes.path", "liveness uses GET /healthz and readiness GET /healthz?readiness=1 (the budget's paths), over "
+                        "HTTP to the pod itself (no other host or scheme)",
+         spec="Runtime Performance Targets / Health Endpoints"),
+    Rule("probes.port", "probes target a port the container declares",
+         spec="Runtime Performance Targets / Health Endpoints"),
+    Rule("probes.period", "liveness and readiness periodSeconds stay within the budget's probe interval",
+         spec="Runtime Performance Targets / Health Endpoints"),
+    Rule("probes.failure-threshold", "liveness and readiness give up after at most the budget's failures",
+         spec="Runtime Performance Targets / Health Endpoints"),
+    Rule("probes.distinct", "liveness and readiness differ, so a failing dependency does not restart pods",
+         spec="Runtime Performance Targets / Health Endpoints"),
+)
 # Kubernetes' defaults for unset probe fields.
 PROBE_DEFAULTS = {"periodSeconds": 10, "failureThreshold": 3, "initialDelaySeconds": 0, "successThreshold": 1,
                   "timeoutSeconds": 1}

@@ -15,15 +15,19 @@ from typing import Any
 from policies.context import CheckContext
 from policies.findings import Finding, failure
 from policies.manifests import Manifest
+from policies.ruledecl import Rule, declare
 
-RULES = {
-    "rbac.privileged-binding": "no RoleBinding or ClusterRoleBinding grants the cluster-admin, admin or edit "
-                               "ClusterRole",
-    "rbac.wildcard": "Role and ClusterRole rules name their verbs, resources and apiGroups (no `*`)",
-    "rbac.secrets-read": "no rule grants get, list or watch on Secrets",
-    "rbac.pod-exec": "no rule grants create (or get, which the WebSocket exec path authorizes) on pods/exec",
-    "rbac.escalation-verbs": "no rule grants the escalate, bind or impersonate verbs",
-}
+RULES = declare(
+    Rule("rbac.privileged-binding", "no RoleBinding or ClusterRoleBinding grants the cluster-admin, admin or edit "
+                                    "ClusterRole", control="Kubernetes RBAC good practices"),
+    Rule("rbac.wildcard", "Role and ClusterRole rules name their verbs, resources and apiGroups (no `*`)",
+         control="Kubernetes RBAC good practices"),
+    Rule("rbac.secrets-read", "no rule grants get, list or watch on Secrets", control="Kubernetes RBAC good practices"),
+    Rule("rbac.pod-exec", "no rule grants create (or get, which the WebSocket exec path authorizes) on pods/exec",
+         control="Kubernetes RBAC good practices"),
+    Rule("rbac.escalation-verbs", "no rule grants the escalate, bind or impersonate verbs",
+         control="Kubernetes RBAC good practices"),
+)
 PRIVILEGED_CLUSTER_ROLES = ("cluster-admin", "admin", "edit")
 ROLE_KINDS = ("Role", "ClusterRole")
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")

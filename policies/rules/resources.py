@@ -12,6 +12,7 @@ from policies.context import CheckContext
 from policies.findings import Finding, failure, warning
 from policies.manifests import Manifest
 from policies.quantity import FORMATTERS, QuantityError, parse_resource
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import (
     APP,
     EPHEMERAL,
@@ -24,18 +25,21 @@ from policies.rules._pods import (
     pod_containers,
 )
 
-RULES = {
-    "resources.set": "every app, init and sidecar container sets cpu and memory requests and limits",
-    "resources.quantity": "every request and limit is a valid Kubernetes quantity of its resource",
-    "resources.within-budget": "each pod's effective requests and limits (app + sidecars, or an init container "
-                               "+ the sidecars before it, whichever is larger, plus pod overhead) stay within "
-                               "the environment's budget",
-    "resources.under-budget": "each pod's effective requests reach the environment's floor (requestsFloor, a "
-                              "share of the budget)",
-    "resources.requests-within-limits": "no request exceeds its limit",
-    "resources.runtime-class": "a pod's RuntimeClass has a known overhead (a RuntimeClass in the render or the "
-                               "budget's runtimeClassOverhead)",
-}
+RULES = declare(
+    Rule("resources.set", "every app, init and sidecar container sets cpu and memory requests and limits",
+         spec="Kubernetes Resource Budgets"),
+    Rule("resources.quantity", "every request and limit is a valid Kubernetes quantity of its resource",
+         spec="Kubernetes Resource Budgets"),
+    Rule("resources.within-budget", "each pod's effective requests and limits (app + sidecars, or an init container "
+                                    "+ the sidecars before it, whichever is larger, plus pod overhead) stay within "
+                                    "the environment's budget", spec="Kubernetes Resource Budgets"),
+    Rule("resources.under-budget", "each pod's effective requests reach the environment's floor (requestsFloor, a "
+                                   "share of the budget)",
+         control="policies/budget.yaml requestsFloor (not in the spec: a floor as well as a ceiling)"),
+    Rule("resources.requests-within-limits", "no request exceeds its limit", spec="Kubernetes Resource Budgets"),
+    Rule("resources.runtime-class", "a pod's RuntimeClass has a known overhead (a RuntimeClass in the render or the "
+                                    "budget's runtimeClassOverhead)", spec="Kubernetes Resource Budgets"),
+)
 
 
 def _values_key(ref: ContainerRef, kind: str, resource: str) -> tuple[str, ...] | None:

@@ -18,19 +18,27 @@ from typing import Any
 from policies.context import CheckContext
 from policies.findings import Finding, failure
 from policies.manifests import Manifest
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import service_workloads
 
-RULES = {
-    "rollout.strategy": "Deployments, StatefulSets and DaemonSets roll out with RollingUpdate (never Recreate or "
-                        "OnDelete, no StatefulSet partition, no paused Deployment)",
-    "rollout.max-unavailable": "maxUnavailable is 0 (zero downtime); a StatefulSet, which cannot surge, never is",
-    "rollout.max-surge": "maxSurge allows at least one extra pod (with maxUnavailable 0 a rollout needs it), "
-                         "for Deployments and DaemonSets",
-    "rollout.min-replicas": "the environment keeps its minimum number of replicas (HPA minReplicas when autoscaling)",
-    "rollout.autoscaling-target": "the HPA scales out before CPU passes the budget's alert line",
-    "rollout.pdb-present": "a PodDisruptionBudget covers workloads that can run two or more replicas",
-    "rollout.pdb-allows-drain": "the PodDisruptionBudget always lets a node drain evict a pod",
-}
+RULES = declare(
+    Rule("rollout.strategy", "Deployments, StatefulSets and DaemonSets roll out with RollingUpdate (never Recreate or "
+                             "OnDelete, no StatefulSet partition, no paused Deployment)",
+         spec="Deployment Pipeline SLAs / Rollout Performance"),
+    Rule("rollout.max-unavailable", "maxUnavailable is 0 (zero downtime); a StatefulSet, which cannot surge, never is",
+         spec="Deployment Pipeline SLAs / Rollout Performance"),
+    Rule("rollout.max-surge", "maxSurge allows at least one extra pod (with maxUnavailable 0 a rollout needs it), "
+                              "for Deployments and DaemonSets", spec="Deployment Pipeline SLAs / Rollout Performance"),
+    Rule("rollout.min-replicas", "the environment keeps its minimum number of replicas "
+                                 "(HPA minReplicas when autoscaling)",
+         spec="Kubernetes Resource Budgets"),
+    Rule("rollout.autoscaling-target", "the HPA scales out before CPU passes the budget's alert line",
+         spec="Monitoring and Alerting / Production Thresholds"),
+    Rule("rollout.pdb-present", "a PodDisruptionBudget covers workloads that can run two or more replicas",
+         spec="Deployment Pipeline SLAs / Rollout Performance"),
+    Rule("rollout.pdb-allows-drain", "the PodDisruptionBudget always lets a node drain evict a pod",
+         spec="Deployment Pipeline SLAs / Rollout Performance"),
+)
 
 
 def scaled(value: Any, replicas: int, round_up: bool) -> int | None:

@@ -14,15 +14,18 @@ from typing import Any
 
 from policies.context import CheckContext
 from policies.findings import Finding, failure
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import containers
 from policies.yamlsource import KeyPath, dotted
 
-RULES = {
-    "secrets.literal": "no password, token or key is written literally in values, ConfigMaps or env; "
-                       "use existingSecret",
-    "secrets.rendered-secret": "the chart renders no Secret with data "
-                               "(secret material would come from values)",
-}
+RULES = declare(
+    Rule("secrets.literal", "no password, token or key is written literally in values, ConfigMaps or env; "
+                            "use existingSecret",
+         control="Kubernetes Secrets good practices (no secret material in ConfigMaps or values)"),
+    Rule("secrets.rendered-secret", "the chart renders no Secret with data "
+                                    "(secret material would come from values)",
+         control="Kubernetes Secrets good practices (no secret material in ConfigMaps or values)"),
+)
 SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "credential",
                           "credentials", "apikey", "auth", "dsn"})
 PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "passphrase"})

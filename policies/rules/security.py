@@ -13,21 +13,28 @@ from collections.abc import Iterator
 from typing import Any
 
 from policies.context import CheckContext
-from policies.findings import Finding, failure, warning
+from policies.findings import Finding, Severity, failure, warning
 from policies.manifests import Manifest
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import ContainerRef, containers
 
-RULES = {
-    "security.high-uid-gid": "containers run with a fixed high UID and GID (>= 10000), beyond the standard's "
-                             "non-zero UID",
-    "security.read-only-root": "the root filesystem is read-only",
-    "security.image-tag": "where the budget requires it, every image (the test image too) is pinned: a full "
-                          "release tag (major.minor.patch, optionally -suffix) or a digest",
-    "security.image-digest": "the service image is referenced by digest where the budget requires it",
-    "security.image-pull-policy": "imagePullPolicy is explicit",
-    "security.service-account-token": "the service account token is not mounted into pods",
-    "security.system-namespace": "no object sets metadata.namespace to default or kube-system (a warning)",
-}
+RULES = declare(
+    Rule("security.high-uid-gid", "containers run with a fixed high UID and GID (>= 10000), beyond the standard's "
+                                  "non-zero UID", control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.read-only-root", "the root filesystem is read-only",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.image-tag", "where the budget requires it, every image (the test image too) is pinned: a full "
+                               "release tag (major.minor.patch, optionally -suffix) or a digest",
+         control="policies/budget.yaml requirePinnedImageTag"),
+    Rule("security.image-digest", "the service image is referenced by digest where the budget requires it",
+         control="policies/budget.yaml requireImageDigest"),
+    Rule("security.image-pull-policy", "imagePullPolicy is explicit",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.service-account-token", "the service account token is not mounted into pods",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.system-namespace", "no object sets metadata.namespace to default or kube-system (a warning)",
+         control="project: applications stay out of the default and kube-system namespaces", severity=Severity.WARNING),
+)
 # Namespaces an application does not belong in: `default` collects whatever lands unplaced (and is rarely
 # labelled for Pod Security admission); `kube-system` holds the control plane's own objects.
 SYSTEM_NAMESPACES = ("default", "kube-system")

@@ -13,6 +13,7 @@ from typing import Any
 
 from policies.context import CheckContext
 from policies.findings import Finding, failure
+from policies.ruledecl import Rule, declare
 from policies.rules._pods import container_env, enabled_flags, main_container, service_workloads
 from policies.rules.probes import probe_value
 
@@ -20,22 +21,27 @@ BASELINE_FLAG = "PF_ORCH_ENABLED"
 # The values key that switches each feature flag on: the flags on choose T_boot.
 FEATURE_VALUES = {"PF_ORCH_ENABLED": "orchestrator", "PF_OBSERVABILITY_ENABLED": "observability",
                   "PF_DB_STUB_ENABLED": "databaseStub", "PF_ORCH_ENHANCED_ENABLED": "enhancedOrchestrator"}
-RULES = {
+RULES = declare(
     # earliest_ready = max(startup.initialDelaySeconds, readiness.initialDelaySeconds) <= T_boot
-    "timing.boot-detection": "probes can report Ready as soon as the service meets its boot target",
+    Rule("timing.boot-detection", "probes can report Ready as soon as the service meets its boot target",
+         spec="Application Startup Targets / Container Boot Time"),
     # kill_after = startup.initialDelaySeconds + startup.periodSeconds * startup.failureThreshold
     #   (liveness instead when there is no startup probe) >= regression.readinessAlertSeconds
-    "timing.no-premature-kill": "startup/liveness never kill a pod still inside the readiness alert line",
+    Rule("timing.no-premature-kill", "startup/liveness never kill a pod still inside the readiness alert line",
+         spec="Monitoring and Alerting / Performance Regression Detection"),
     # ready_worst = T_boot + startup.periodSeconds + readiness.periodSeconds * readiness.successThreshold
     #   + minReadySeconds <= rollout.podReplacementSeconds
-    "timing.pod-replacement": "a replacement pod can be Ready (and available) within the replacement budget",
+    Rule("timing.pod-replacement", "a replacement pod can be Ready (and available) within the replacement budget",
+         spec="Deployment Pipeline SLAs / Rollout Performance"),
     # unready_after = readiness.periodSeconds * readiness.failureThreshold
     #   <= rollout.healthCheckStabilizationSeconds
-    "timing.stabilization": "an unhealthy pod leaves the endpoints within the stabilization budget",
+    Rule("timing.stabilization", "an unhealthy pod leaves the endpoints within the stabilization budget",
+         spec="Deployment Pipeline SLAs / Rollout Performance"),
     # preStop sleep >= rollout.trafficSwitchSeconds and
     # terminationGracePeriodSeconds >= preStop sleep + rollout.trafficSwitchSeconds
-    "timing.traffic-switch": "shutdown waits for endpoints to drain, and leaves time to finish requests",
-}
+    Rule("timing.traffic-switch", "shutdown waits for endpoints to drain, and leaves time to finish requests",
+         spec="Deployment Pipeline SLAs / Rollout Performance"),
+)
 
 
 def boot_target(ctx: CheckContext, env: dict[str, str]) -> tuple[float, str]:

@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.context import CheckContext
-from policies.findings import Finding, warning
+from policies.findings import Finding, Severity, warning
+from policies.ruledecl import Rule, declare
 from policies.yamlsource import KeyPath, dotted
 
 RULE = "values.no-effect"
-RULES = {RULE: "an environment file or overlay sets no key that has no effect under that environment's settings "
+RULES = declare(
+    Rule(RULE, "an environment file or overlay sets no key that has no effect under that environment's settings "
                "(replicaCount under autoscaling, autoscaling.* while off, podDisruptionBudget.* with no PDB, "
                "metrics.port and metrics.serviceMonitor.* while metrics are off, monitoring.prometheusRule.* "
-               "while the rule is off)"}
+               "while the rule is off)",
+         control="project: values files say only what takes effect", severity=Severity.WARNING),
+)
 
 
 @dataclass(frozen=True)
