@@ -126,7 +126,7 @@ MEASUREMENTS ?=
 
 .PHONY: baseline
 baseline: setup ## rewrite policies/baseline.json: helm timings, rendered totals (+ CI figures: MEASUREMENTS=FILE)
-	$(PY) -m policies.baseline --output $(BASELINE) --timing-runs 5 $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS))
+	$(PY) -m policies baseline --output $(BASELINE) --timing-runs 5 $(if $(MEASUREMENTS),--measurements $(MEASUREMENTS))
 
 .PHONY: bench
 bench: setup ## benchmark the check against helm's own render time for 3, 30 and 300 environments
@@ -134,10 +134,7 @@ bench: setup ## benchmark the check against helm's own render time for 3, 30 and
 
 .PHONY: docs
 docs: setup ## regenerate docs/budget.md, the chart's Grafana dashboard and its picture, and the chart README's values table
-	$(PY) -m policies.budgetdoc
-	$(PY) -m policies.dashboard
-	$(PY) -m policies.dashboardsvg
-	$(PY) -m policies.valuesdoc
+	$(PY) -m policies docs
 
 # The golden-render test itself rewrites the files, so they are rendered exactly
 # as `make test` renders them (same fixtures, helm, kube and API versions).

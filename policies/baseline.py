@@ -13,9 +13,7 @@ threshold: any change is reported, as a warning, so a reviewer sees it.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -299,46 +297,3 @@ def totals_comparison(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str
         for env, current in new_rendered.items() if isinstance(old_rendered.get(env), dict)
         for figure in TOTALS_FIGURES
     ]
-
-
-# -- `make baseline` -------------------------------------------------------------------------------------
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m policies.baseline`: render, time and (optionally) read CI figures, then write the baseline."""
-    # Imported here: the engine runs the comparison above, so importing it at the top would be circular.
-    from policies.budget import BUDGET_FILE, load_budget
-    from policies.engine import API_VERSIONS, CheckRequest, evaluate
-    from policies.helm import DEFAULT_KUBE_VERSION, find_helm
-    from policies.phasetarget import record_phase_start
-    from policies.pipeline import load_measurements
-    from policies.timing import default_runs, measure_helm
-
-    parser = argparse.ArgumentParser(prog="python -m policies.baseline", description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=BASELINE_FILE, metavar="FILE", help="baseline to write")
-    parser.add_argument("--measurements", type=Path, metavar="FILE", help="CI measurements to record")
-    parser.add_argument("--budget", type=Path, default=BUDGET_FILE, metavar="FILE", help="budget data file")
-    parser.add_argument("--timing-runs", type=int, default=None, metavar="N", help="timed runs per helm operation")
-    args = parser.parse_args(argv)
-    try:
-        budget = load_budget(args.budget)
-        figures = load_measurements(args.measurements).figures if args.measurements else {}
-        helm = find_helm()
-        runs = default_runs() if args.timing_runs is None else args.timing_runs
-        request = CheckRequest(environments=budget.environments, budget=budget, helm=helm)
-        rendered = {r.ctx.environment: rendered_totals(r.ctx.manifests) for r in evaluate(request)}
-        timed = measure_helm(helm, budget, budget.environments, runs, api_versions=API_VERSIONS) if runs else None
-        # Figures recorded when a phase started are kept across refreshes: phase targets are relative to them.
-        previous = load_baseline(args.output) if args.output.exists() else None
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    document = snapshot(figures=figures, timings=timed.timings if timed else (), rendered=rendered,
-                        helm_version=helm.version_text, kube_version=DEFAULT_KUBE_VERSION,
-                        phase_starts=record_phase_start(previous, budget.phase, figures))
-    write_baseline(args.output, document)
-    print(f"baseline written to {args.output}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,8 +5,6 @@ Usage: python -m policies.budgetdoc [--check]   (--check: exit 1 when docs/budge
 
 from __future__ import annotations
 
-import argparse
-import sys
 from typing import Any
 
 from policies import REPO_ROOT
@@ -144,14 +142,8 @@ def generate(budget: Budget, arithmetic: dict[str, list[str]] | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when the committed document is stale")
-    args = parser.parse_args(argv)
+def sync(check: bool = False) -> int:
+    """Rewrite the generated file (check: only report whether the committed one is stale; 1 when it is)."""
     budget = load_budget()
     document = generate(budget, guard_arithmetic(budget))
-    return sync_generated(DOC_PATH, document, args.check, str(DOC_PATH.relative_to(REPO_ROOT)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return sync_generated(DOC_PATH, document, check, str(DOC_PATH.relative_to(REPO_ROOT)))

@@ -1,4 +1,12 @@
-"""`python -m policies check`: the main job. Exit 0 pass (or warn mode), 1 failures (enforce), 2 bad input."""
+"""`python -m policies check | baseline | docs`: the one command, with one error path.
+
+check: the main job. Exit 0 pass (or warn mode), 1 failures (enforce), 2 bad input.
+baseline: render, time and (optionally) read CI figures, then write policies/baseline.json.
+docs: regenerate docs/budget.md, the chart's dashboard and its picture, and the chart README's
+values table (--check: exit 1 when a committed one is stale).
+Every subcommand reports bad input the same way: one `error:` line on stderr and exit 2.
+What only a subcommand needs is imported when it runs, so `--help` and usage errors answer at once.
+"""
 
 from __future__ import annotations
 
@@ -61,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="compare figures and rendered totals with this baseline (make baseline)")
     check.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), metavar="YYYY-MM-DD",
                        help="the date waivers, enforce-from dates and the budget review are judged against")
+    baseline = commands.add_parser("baseline", help="rewrite the baseline: helm timings, rendered totals, CI figures")
+    baseline.add_argument("--output", type=Path, metavar="FILE",
+                          help="baseline to write (default: policies/baseline.json)")
+    baseline.add_argument("--measurements", type=Path, metavar="FILE", help="CI measurements to record")
+    baseline.add_argument("--budget", type=Path, default=BUDGET_FILE, metavar="FILE", help="budget data file")
+    baseline.add_argument("--timing-runs", type=int, default=None, metavar="N",
+                          help="timed runs per helm operation")
+    docs = commands.add_parser("docs", help="regenerate the documents generated from the budget and the chart")
+    docs.add_argument("--check", action="store_true", help="fail (exit 1) when a committed document is stale")
     return parser
 
 
@@ -93,7 +110,7 @@ def check_environment_files(chart: Path, environments: list[str], budget_file: P
 def run(args: argparse.Namespace) -> int:
     # The engine (rules, schemas, drift, baselines) is imported once the arguments are known to be a check
     # to run, so `--help` and usage errors answer at once.
-    from policies.engine import CheckRequest, run_check
+    from policies.engine import CheckRequest, run_check  # lazy: start-up speed
 
     budget = load_budget(args.budget)
     environments = args.environments or budget.environments
@@ -138,8 +155,46 @@ def run(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
+def run_baseline(args: argparse.Namespace) -> int:
+    """Render, time and (optionally) read CI figures, then write the baseline."""
+    from policies import baseline  # lazy: start-up speed
+    from policies.engine import API_VERSIONS, CheckRequest, evaluate  # lazy: start-up speed
+    from policies.phasetarget import record_phase_start  # lazy: start-up speed
+    from policies.pipeline import load_measurements  # lazy: start-up speed
+    from policies.timing import measure_helm  # lazy: start-up speed
+
+    output = args.output or baseline.BASELINE_FILE
+    budget = load_budget(args.budget)
+    figures = load_measurements(args.measurements).figures if args.measurements else {}
+    helm = find_helm()
+    runs = default_runs() if args.timing_runs is None else args.timing_runs
+    request = CheckRequest(environments=budget.environments, budget=budget, helm=helm)
+    rendered = {r.ctx.environment: baseline.rendered_totals(r.ctx.manifests) for r in evaluate(request)}
+    timed = measure_helm(helm, budget, budget.environments, runs, api_versions=API_VERSIONS) if runs else None
+    # Figures recorded when a phase started are kept across refreshes: phase targets are relative to them.
+    previous = baseline.load_baseline(output) if output.exists() else None
+    document = baseline.snapshot(figures=figures, timings=timed.timings if timed else (), rendered=rendered,
+                                 helm_version=helm.version_text, kube_version=DEFAULT_KUBE_VERSION,
+                                 phase_starts=record_phase_start(previous, budget.phase, figures))
+    baseline.write_baseline(output, document)
+    print(f"baseline written to {output}", file=sys.stderr)
+    return 0
+
+
+def run_docs(args: argparse.Namespace) -> int:
+    """Every generated document, written (or with --check compared); 1 when any is stale."""
+    from policies import budgetdoc, dashboard, dashboardsvg, valuesdoc  # lazy: start-up speed
+
+    return max(generator.sync(args.check) for generator in (budgetdoc, dashboard, dashboardsvg, valuesdoc))
+
+
+COMMANDS = {"check": run, "baseline": run_baseline, "docs": run_docs}
+
+
 def write_error_reports(args: argparse.Namespace, error: InputError) -> None:
     """Replace --output and --reports-dir reports with ones saying the run stopped on bad input."""
+    if args.command != "check":  # only check writes reports (baseline's --output is the baseline itself)
+        return
     targets = [(args.output, args.format)] if args.output else []
     if args.reports_dir:
         targets += [(args.reports_dir / name, fmt) for name, fmt in REPORT_FILES.items()]
@@ -153,7 +208,7 @@ def write_error_reports(args: argparse.Namespace, error: InputError) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run(args)
+        return COMMANDS[args.command](args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if getattr(args, "format", None) == "github":

@@ -20,9 +20,7 @@ are off (every environment but development).
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,13 +142,7 @@ def generate(budget: Budget) -> str:
     return json.dumps(build(budget), indent=2, sort_keys=True) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when the committed dashboard is stale")
-    args = parser.parse_args(argv)
-    return sync_generated(DASHBOARD_FILE, generate(load_budget()), args.check,
+def sync(check: bool = False) -> int:
+    """Rewrite the generated file (check: only report whether the committed one is stale; 1 when it is)."""
+    return sync_generated(DASHBOARD_FILE, generate(load_budget()), check,
                           str(DASHBOARD_FILE.relative_to(REPO_ROOT)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

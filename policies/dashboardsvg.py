@@ -9,9 +9,7 @@ of the README sees what the dashboard shows without a Grafana to open it in.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -91,12 +89,6 @@ def generate(dashboard_file: Path = DASHBOARD_FILE) -> str:
     return render_svg(json.loads(dashboard_file.read_text(encoding="utf-8")))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when the committed picture is stale")
-    args = parser.parse_args(argv)
-    return sync_generated(SVG_FILE, generate(), args.check, str(SVG_FILE.relative_to(REPO_ROOT)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def sync(check: bool = False) -> int:
+    """Rewrite the generated file (check: only report whether the committed one is stale; 1 when it is)."""
+    return sync_generated(SVG_FILE, generate(), check, str(SVG_FILE.relative_to(REPO_ROOT)))

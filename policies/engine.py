@@ -6,12 +6,14 @@ import dataclasses
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from policies import CHART_DIR, drift, kubeschema
+from policies.baseline import compare, load_baseline, rendered_totals, snapshot, totals_comparison
 from policies.budget import Budget
 from policies.catalogue import rule_catalogue, rule_class
 from policies.chartmeta import validate_chart_yaml
@@ -26,12 +28,22 @@ from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.outcome import CheckRun, Measurement, Outcome
 from policies.paths import display_path
-from policies.pipeline import performance_checks
+from policies.phasetarget import judge_image_targets
+from policies.pipeline import judge_measurements, load_measurements
 from policies.render import Render, ValuesLayers, render_environment
 from policies.review import next_review, review_findings
 from policies.ruleclass import SAFETY
 from policies.rules import FAMILIES, resources
-from policies.timing import Timing, lint_operation, package_operation, template_operation, time_operation, time_template
+from policies.timing import (
+    Timing,
+    judge,
+    judge_stage,
+    lint_operation,
+    package_operation,
+    template_operation,
+    time_operation,
+    time_template,
+)
 from policies.waivers import KnownNames, Waiver, apply_waivers
 from policies.yamlsource import dotted, read_input_text
 
@@ -240,6 +252,49 @@ def environment_timings(helm: Helm, request: CheckRequest, render: Render, runs:
     template = template_operation(env, chart=request.chart, kube_version=request.kube_version,
                                   api_versions=API_VERSIONS, extra_values=request.extra_values)
     return lint, time_template(helm, template, render.seconds, runs)
+
+
+class PerformanceResult(NamedTuple):
+    measurements: list[Measurement]
+    findings: list[Finding]
+    baseline_totals: list[dict[str, str]]  # rendered totals, baseline against this run (policies/baseline.py)
+
+
+def performance_checks(
+    request: CheckRequest, contexts: Sequence[CheckContext], helm_seconds: float, timings: Sequence[Timing] = (),
+) -> PerformanceResult:
+    """Helm timings, the run's helm stage, CI figures and the baseline comparison, for the engine."""
+    rows: list[Measurement] = []
+    findings: list[Finding] = []
+    totals: list[dict[str, str]] = []
+    for timing in timings:
+        row, finding = judge(timing, request.budget)
+        rows.append(row)
+        findings += [finding] if finding else []
+    rendered_here = request.manifests_file is None and request.helm is not None
+    if rendered_here:
+        stage_row, stage_finding = judge_stage(helm_seconds, request.budget)
+        rows.append(stage_row)
+        findings += [stage_finding] if stage_finding else []
+    measured = load_measurements(request.measurements_file) if request.measurements_file else None
+    if measured:
+        figure_rows, figure_findings = judge_measurements(measured, request.budget)
+        rows += figure_rows
+        findings += figure_findings
+    if request.baseline_file:
+        old = load_baseline(request.baseline_file)
+        rendered: dict[str, Any] = {ctx.environment: rendered_totals(ctx.manifests) for ctx in contexts}
+        new = snapshot(figures=measured.figures if measured else {}, timings=timings,
+                       rendered=rendered)
+        baseline_rows, regressions = compare(old, new, request.budget, request.baseline_file)
+        rows += baseline_rows
+        findings += regressions
+        target_rows, target_findings = judge_image_targets(request.budget, old, measured.figures if measured else {},
+                                                           request.baseline_file)
+        rows += target_rows
+        findings += target_findings
+        totals = totals_comparison(old, new)
+    return PerformanceResult(rows, findings, totals)
 
 
 def known_names(request: CheckRequest, results: list[EnvironmentResult], findings: list[Finding]) -> KnownNames:

@@ -2,9 +2,8 @@
 
 `check --measurements FILE` reads a YAML or JSON file of figures a CI run
 measured (policies/measurements.schema.json). Each figure is judged against
-its budget entry; `check --baseline FILE` also compares the run with a
-baseline. `performance_checks` is the one entry point the engine calls: helm
-timings, the run's own helm stage, CI figures and the baseline comparison.
+its budget entry (`check --baseline FILE` also compares the run with a
+baseline: policies/baseline.py; the engine runs both).
 
 Tier order: the spec's warning thresholds (docker build 90 s, image 120 MB)
 sit *below* its targets (120 s, 150 MB). So a figure over the failure
@@ -15,25 +14,17 @@ message reports it as information.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from policies import PACKAGE_DIR
-from policies.baseline import compare, load_baseline, rendered_totals, snapshot, totals_comparison
 from policies.budget import Budget
-from policies.context import CheckContext
 from policies.findings import Finding, Severity, failure, warning
 from policies.outcome import Measurement
-from policies.phasetarget import judge_image_targets
 from policies.ruledecl import Rule, declare
-from policies.timing import STAGE_RULE, Timing, judge, judge_stage
+from policies.timing import STAGE_RULE
 from policies.validation import validate_or_raise
 from policies.yamlsource import SourcedYaml, load_yaml_file
-
-if TYPE_CHECKING:
-    from policies.engine import CheckRequest
 
 MEASUREMENTS_SCHEMA = PACKAGE_DIR / "measurements.schema.json"
 RULES = declare(
@@ -155,46 +146,3 @@ def judge_measurements(measurements: PipelineMeasurements, budget: Budget
             if finding:
                 findings.append(finding)
     return rows, findings
-
-
-class PerformanceResult(NamedTuple):
-    measurements: list[Measurement]
-    findings: list[Finding]
-    baseline_totals: list[dict[str, str]]  # rendered totals, baseline against this run (policies/baseline.py)
-
-
-def performance_checks(
-    request: CheckRequest, contexts: Sequence[CheckContext], helm_seconds: float, timings: Sequence[Timing] = (),
-) -> PerformanceResult:
-    """Helm timings, the run's helm stage, CI figures and the baseline comparison, for the engine."""
-    rows: list[Measurement] = []
-    findings: list[Finding] = []
-    totals: list[dict[str, str]] = []
-    for timing in timings:
-        row, finding = judge(timing, request.budget)
-        rows.append(row)
-        findings += [finding] if finding else []
-    rendered_here = request.manifests_file is None and request.helm is not None
-    if rendered_here:
-        stage_row, stage_finding = judge_stage(helm_seconds, request.budget)
-        rows.append(stage_row)
-        findings += [stage_finding] if stage_finding else []
-    measured = load_measurements(request.measurements_file) if request.measurements_file else None
-    if measured:
-        figure_rows, figure_findings = judge_measurements(measured, request.budget)
-        rows += figure_rows
-        findings += figure_findings
-    if request.baseline_file:
-        old = load_baseline(request.baseline_file)
-        rendered: dict[str, Any] = {ctx.environment: rendered_totals(ctx.manifests) for ctx in contexts}
-        new = snapshot(figures=measured.figures if measured else {}, timings=timings,
-                       rendered=rendered)
-        baseline_rows, regressions = compare(old, new, request.budget, request.baseline_file)
-        rows += baseline_rows
-        findings += regressions
-        target_rows, target_findings = judge_image_targets(request.budget, old, measured.figures if measured else {},
-                                                           request.baseline_file)
-        rows += target_rows
-        findings += target_findings
-        totals = totals_comparison(old, new)
-    return PerformanceResult(rows, findings, totals)

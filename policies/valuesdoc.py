@@ -9,9 +9,7 @@ Usage: python -m policies.valuesdoc [--check]
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -96,15 +94,9 @@ def render_readme(readme_text: str, values: SourcedYaml) -> str:
     return f"{head}{START}\n{table(values)}\n{END}{tail}"
 
 
-def main(argv: list[str] | None = None, chart: Path = CHART_DIR) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail when the committed README is stale")
-    args = parser.parse_args(argv)
+def sync(check: bool = False, chart: Path = CHART_DIR) -> int:
+    """Rewrite the generated file (check: only report whether the committed one is stale; 1 when it is)."""
     readme = chart / "README.md"
     values = load_yaml_file(chart / "values.yaml")
     fresh = render_readme(readme.read_text(encoding="utf-8"), values)
-    return sync_generated(readme, fresh, args.check, str(readme.relative_to(REPO_ROOT)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return sync_generated(readme, fresh, check, str(readme.relative_to(REPO_ROOT)))

@@ -1,4 +1,4 @@
-"""Every bad input to `python -m policies check` ends in exit code 2 and one clear message, never a traceback."""
+"""Every bad input to `python -m policies` (check, baseline, docs) ends in exit code 2 and one clear message."""
 
 from __future__ import annotations
 
@@ -165,3 +165,21 @@ def test_should_pass_the_same_check_with_good_input(tmp_path: Path) -> None:
     result = run_check(_staging_with(values), {}, cwd=REPO_ROOT)
     assert "Traceback" not in result.stderr
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["baseline", "--budget", "missing-budget.yaml", "--timing-runs", "0"], "missing-budget.yaml"),
+    (["baseline", "--timing-runs", "0", "--measurements", "missing-measurements.yaml"], "missing-measurements.yaml"),
+    (["baseline", "--timing-runs", "many"], "invalid int value"),
+    (["docs", "--unknown"], "unrecognized arguments"),
+])
+def test_should_exit_2_the_same_way_in_every_subcommand(tmp_path: Path, args: list[str], expected: str) -> None:
+    output = tmp_path / "baseline.json"
+    where = ["--output", str(output)] if args[0] == "baseline" else []
+    result = subprocess.run([sys.executable, "-m", "policies", *args, *where], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.returncode == EXIT_INPUT_ERROR, result.stderr
+    assert expected in result.stderr
+    assert not output.exists()  # nothing half-written

@@ -12,7 +12,6 @@ from policies.baseline import (
     BASELINE_FILE,
     compare,
     load_baseline,
-    main,
     rendered_totals,
     snapshot,
 )
@@ -160,7 +159,8 @@ def test_should_write_a_baseline_that_a_check_then_matches(tmp_path: Path, capsy
     measurements = tmp_path / "measurements.yaml"
     measurements.write_text("imageSizeBytes: 100000000\ndockerBuildSeconds: 80\n", encoding="utf-8")
     output = tmp_path / "baseline.json"
-    assert main(["--output", str(output), "--measurements", str(measurements), "--timing-runs", "0"]) == 0
+    assert check_main(["baseline", "--output", str(output), "--measurements", str(measurements),
+                       "--timing-runs", "0"]) == 0
     written = load_baseline(output)
     assert written["figures"] == {"dockerBuildSeconds": 80, "imageSizeBytes": 100000000}
     assert written["phaseStarts"] == {load_budget().phase: {"imageSizeBytes": 100000000}}
@@ -186,7 +186,8 @@ def test_should_keep_the_phase_start_figures_when_the_baseline_is_refreshed(tmp_
     output.write_text(json.dumps(snapshot(phase_starts={"3.4.3": {"imageSizeBytes": 140_000_000}})), encoding="utf-8")
     measurements = tmp_path / "measurements.yaml"
     measurements.write_text("imageSizeBytes: 120000000\n", encoding="utf-8")
-    assert main(["--output", str(output), "--measurements", str(measurements), "--timing-runs", "0"]) == 0
+    assert check_main(["baseline", "--output", str(output), "--measurements", str(measurements),
+                       "--timing-runs", "0"]) == 0
     written = load_baseline(output)
     assert written["phaseStarts"] == {"3.4.3": {"imageSizeBytes": 140_000_000}}
     assert written["figures"] == {"imageSizeBytes": 120_000_000}
