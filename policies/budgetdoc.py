@@ -1,6 +1,6 @@
 """docs/budget.md, generated from policies/budget.yaml so the document cannot drift from the data.
 
-Usage: python -m policies.budgetdoc [--check]   (--check: exit 1 when docs/budget.md is stale)
+Written by `python -m policies docs` (`make docs`; --check: exit 1 when docs/budget.md is stale).
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def generate(budget: Budget, arithmetic: dict[str, list[str]] | None = None) -> 
     lines = [
         "# Performance budget",
         "",
-        "<!-- Generated from policies/budget.yaml by `python -m policies.budgetdoc`; do not edit. -->",
+        "<!-- Generated from policies/budget.yaml by `python -m policies docs`; do not edit. -->",
         "",
         f"Source: `{data['spec']['document']}` ({data['spec']['title']}).",
         f"Phase in force: **{budget.phase}** — mode **{budget.mode}**, "

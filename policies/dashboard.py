@@ -1,6 +1,6 @@
 """The Grafana dashboard the chart ships, built with Grafana's typed SDK from policies/budget.yaml.
 
-Usage: python -m policies.dashboard [--check]   (run by `make docs`; --check: exit 1 when stale)
+Written by `python -m policies docs` (`make docs`; --check: exit 1 when stale).
 
 The dashboard is *built* here, at `make docs` time, with grafana-foundation-sdk's
 builders (typed panels, queries, thresholds), and written to the chart as

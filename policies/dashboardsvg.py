@@ -1,6 +1,6 @@
 """A picture of the dashboard's layout (docs/dashboard.svg), drawn from the chart's files/dashboard.json.
 
-Usage: python -m policies.dashboardsvg [--check]   (run by `make docs`; --check: exit 1 when stale)
+Written by `python -m policies docs` (`make docs`; --check: exit 1 when stale).
 
 Each panel is drawn where its gridPos puts it on Grafana's 24-column grid, with
 its title, unit, the chart queries it shows and its threshold line, so a reader
@@ -75,7 +75,7 @@ def render_svg(dashboard: dict[str, Any]) -> str:
     lines = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif">',
              "<!-- Generated from charts/prompted-forge-mcp/files/dashboard.json by "
-             "`python -m policies.dashboardsvg`; do not edit. -->",
+             "`python -m policies docs`; do not edit. -->",
              f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
              f'<text x="{MARGIN_PX}" y="{MARGIN_PX + 16}" font-size="16" font-weight="bold">Grafana dashboard '
              f'layout: {len(panels)} panels, dashed lines from policies/budget.yaml</text>']

@@ -4,7 +4,7 @@ Every value is documented where it is declared (argo-helm's habit); the table
 is rebuilt from those comments, and a test fails when the committed README
 differs, so the docs cannot drift from the defaults.
 
-Usage: python -m policies.valuesdoc [--check]
+Written by `python -m policies docs` (`make docs`; --check: exit 1 when stale).
 """
 
 from __future__ import annotations
