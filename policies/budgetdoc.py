@@ -11,6 +11,7 @@ from policies import REPO_ROOT
 from policies.atomic import sync_generated
 from policies.budget import Budget, load_budget
 from policies.catalogue import rule_catalogue
+from policies.render import API_VERSIONS, render_environment
 from policies.review import next_review
 from policies.ruleclass import BUDGET, SAFETY
 from policies.rules.guard import budget_quota_plan
@@ -66,10 +67,6 @@ def phase_targets(budget: Budget) -> list[str]:
 
 def guard_arithmetic(budget: Budget) -> dict[str, list[str]]:
     """Each guarded environment's ResourceQuota arithmetic, from its render (helm) and the budget."""
-    # Imported here: rendering needs helm, which the rest of this document does not.
-    from policies.engine import API_VERSIONS
-    from policies.render import render_environment
-
     arithmetic = {}
     for environment in budget.environments:
         if budget.environment(environment).get("admissionGuards"):

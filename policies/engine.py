@@ -30,7 +30,7 @@ from policies.outcome import CheckRun, Measurement, Outcome
 from policies.paths import display_path
 from policies.phasetarget import judge_image_targets
 from policies.pipeline import judge_measurements, load_measurements
-from policies.render import Render, ValuesLayers, render_environment
+from policies.render import API_VERSIONS, Render, ValuesLayers, render_environment
 from policies.review import next_review, review_findings
 from policies.ruleclass import SAFETY
 from policies.rules import FAMILIES, resources
@@ -46,10 +46,6 @@ from policies.timing import (
 )
 from policies.waivers import KnownNames, Waiver, apply_waivers
 from policies.yamlsource import dotted, read_input_text
-
-# Extra APIs passed to helm as --api-versions. None: no template asks .Capabilities whether an
-# API exists, so every enabled object renders (and is checked) as a client-side install renders it.
-API_VERSIONS: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ from policies.manifests import ManifestIndex, parse_manifests
 from policies.validation import schema_errors
 from policies.yamlsource import KeyPath, SourcedYaml, load_yaml_file
 
+# Extra APIs passed to helm as --api-versions. None: no template asks .Capabilities whether an
+# API exists, so every enabled object renders (and is checked) as a client-side install renders it.
+API_VERSIONS: tuple[str, ...] = ()
+
 RELEASE_NAME = "prompted-forge-mcp"
 NAMESPACE = "prompted-forge-mcp"
 
