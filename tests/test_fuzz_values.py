@@ -34,6 +34,7 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import engine
 from hypothesis_jsonschema import from_schema
+from jsonrefs import inline_refs
 
 from policies import CHART_DIR
 from policies.budget import KINDS, RESOURCES, Budget, load_budget
@@ -80,7 +81,8 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 def _load_chart_file(name: str) -> Any:
     text = (CHART_DIR / name).read_text(encoding="utf-8")
-    return json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+    # The schema with its $refs inlined, so a subschema (one key's) stands alone.
+    return inline_refs(json.loads(text)) if name.endswith(".json") else yaml.safe_load(text)
 
 
 def overlay_schema() -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from jsonrefs import inline_refs
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
@@ -40,6 +42,9 @@ DRAFT_07_KEYWORDS = {
     "enum", "const", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength",
     "maxLength", "minItems", "maxItems", "uniqueItems", "oneOf", "anyOf", "allOf", "not", "propertyNames",
     "default", "examples",
+    # Repeated shapes live once under $defs and are named by a local $ref (a JSON pointer, which a draft-07
+    # validator resolves anywhere in the document); tests/test_values_schema.py proves both helms enforce them.
+    "$ref", "$defs",
 }
 BAD_VALUES = {
     "memory-1Gb": ({"resources": {"limits": {"memory": "1Gb"}}}, "resources.limits.memory"),
@@ -55,6 +60,14 @@ BAD_VALUES = {
     "cpu-percent-over-100": ({"autoscaling": {"targetCPUUtilizationPercentage": 150}},
                              "autoscaling.targetCPUUtilizationPercentage"),
     "nested-typo": ({"probes": {"readiness": {"periodSecond": 5}}}, "probes.readiness.periodSecond"),
+    # One case per shape declared once in $defs and reached through $ref.
+    "test-pod-memory-1Gb": ({"budgetTest": {"resources": {"limits": {"memory": "1Gb"}}}},
+                            "budgetTest.resources.limits.memory"),
+    "requests-typo": ({"resources": {"requests": {"cpus": "1"}}}, "resources.requests.cpus"),
+    "liveness-typo": ({"probes": {"liveness": {"failureThresold": 3}}}, "probes.liveness.failureThresold"),
+    "startup-timeout-zero": ({"probes": {"startup": {"timeoutSeconds": 0}}}, "probes.startup.timeoutSeconds"),
+    "readiness-success-zero": ({"probes": {"readiness": {"successThreshold": 0}}},
+                               "probes.readiness.successThreshold"),
 }
 GOOD_VALUES = {
     "cpu-decimal": {"resources": {"limits": {"cpu": "1.5", "memory": "1Gi"}}},
@@ -65,8 +78,14 @@ GOOD_VALUES = {
 
 
 @pytest.fixture(scope="module")
-def schema(chart_dir: Path) -> dict[str, Any]:
+def raw_schema(chart_dir: Path) -> dict[str, Any]:
     return json.loads((chart_dir / "values.schema.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def schema(raw_schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as a tree, its $refs inlined."""
+    return inline_refs(raw_schema)
 
 
 @pytest.fixture(scope="module", params=["HELM", "HELM3"], ids=lambda v: f"helm={v}")
@@ -145,10 +164,38 @@ def _is_alternative(schema: dict[str, Any], path: str, node: dict[str, Any]) -> 
                for keyword in ("oneOf", "anyOf", "allOf") for sub in parent.get(keyword, []))
 
 
-def test_should_use_only_draft_07_keywords_both_helms_enforce(schema: dict[str, Any]) -> None:
-    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
-    used = {keyword for _, node in _walk(schema) for keyword in node}
+def test_should_use_only_draft_07_keywords_both_helms_enforce(raw_schema: dict[str, Any]) -> None:
+    assert raw_schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    used = {keyword for _, node in _walk(raw_schema) for keyword in node}
+    used |= {keyword for shape in raw_schema["$defs"].values() for _, node in _walk(shape) for keyword in node}
     assert used - DRAFT_07_KEYWORDS == set()
+
+
+def _shapes(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every object subschema, as JSON without descriptions, with where it is."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" in node:
+            yield json.dumps(_undescribed(node), sort_keys=True), path
+        for key, value in node.items():
+            yield from _shapes(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _shapes(value, f"{path}/{index}")
+
+
+def _undescribed(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _undescribed(value) for key, value in node.items() if key != "description"}
+    return [_undescribed(item) for item in node] if isinstance(node, list) else node
+
+
+def test_should_declare_each_repeated_shape_once(raw_schema: dict[str, Any]) -> None:
+    places: dict[str, list[str]] = {}
+    for shape, path in _shapes(raw_schema):
+        places.setdefault(shape, []).append(path)
+    assert [paths for paths in places.values() if len(paths) > 1] == []
+    referenced = set(re.findall(r'"\$ref": "#/\$defs/([^"]+)"', json.dumps(raw_schema)))
+    assert referenced == set(raw_schema["$defs"])  # no shape declared and never used
 
 
 def test_should_accept_the_values_of_every_environment(chart_dir: Path) -> None:

@@ -59,20 +59,6 @@ binary unit that divides it exactly. Both round up, as admission must fit the am
 {{- end }}
 
 {{/*
-Fail the render when the guard's budget asks for a request above its limit
-(the API server would reject the LimitRange's defaultRequest > default).
-*/}}
-{{- define "prompted-forge-mcp.budgetGuard.preflight" -}}
-{{- range $resource := list "cpu" "memory" }}
-{{- $request := include "prompted-forge-mcp.amount" (list $resource (get $.Values.budgetGuard.requests $resource)) | float64 }}
-{{- $limit := include "prompted-forge-mcp.amount" (list $resource (get $.Values.budgetGuard.limits $resource)) | float64 }}
-{{- if gt $request $limit }}
-{{- fail (printf "budgetGuard.requests.%s must not exceed budgetGuard.limits.%s" $resource $resource) }}
-{{- end }}
-{{- end }}
-{{- end }}
-
-{{/*
 Pods the namespace must admit at the worst legitimate moment, as YAML:
 a rollout at maximum scale (maxReplicas + maxSurge pods), the old pods it has
 already replaced but that still count against quota until their grace period
