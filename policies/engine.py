@@ -147,6 +147,18 @@ def chart_findings(chart: Path) -> list[Finding]:
     return [dataclasses.replace(p, file=display_path(p.file)) if p.file else p for p in problems]
 
 
+# What a rule raises when a field holds a type Kubernetes would not accept there.
+UNREADABLE = (TypeError, ValueError, AttributeError, KeyError, ArithmeticError)
+
+
+def unjudgeable(schema_finding: Finding) -> InputError:
+    """Bad input: a document the Kubernetes schema rejects cannot be judged against the budget."""
+    where = " ".join(part for part in (schema_finding.resource, schema_finding.field) if part)
+    return InputError(
+        f"{where}: {schema_finding.message}; the budget rules cannot judge a document the Kubernetes schema "
+        "rejects (the API server would refuse it too)", file=schema_finding.file, line=schema_finding.line)
+
+
 def check_environment(ctx: CheckContext, request: CheckRequest, render: Render | None = None,
                       base: ManifestIndex | None = None, allowed: list[AllowedDrift] | None = None
                       ) -> list[Finding]:
@@ -155,13 +167,20 @@ def check_environment(ctx: CheckContext, request: CheckRequest, render: Render |
     env = ctx.environment
     findings: list[Finding] = []
     runs: list[CheckRun] = []
+    # The schema goes first: a document it rejects (a string where Kubernetes wants a number, a list where it
+    # wants an object) is what a rule may fail to read, and the schema finding says where.
+    schema_found, schema_runs = timed(kubeschema, env, lambda: validate_manifests(
+        ctx.manifests, chart_kube_versions(request.chart), env))
     for family in FAMILIES:
-        found, family_runs = timed(family, env, lambda family=family: family.check(ctx))
+        try:
+            found, family_runs = timed(family, env, lambda family=family: family.check(ctx))
+        except UNREADABLE as error:
+            if not schema_found:
+                raise  # a document the schema accepts must never crash a rule: that is a bug, not bad input
+            raise unjudgeable(locate(schema_found[0], ctx, request.chart)) from error
         findings += found
         runs += family_runs
-    found, schema_runs = timed(kubeschema, env, lambda: validate_manifests(
-        ctx.manifests, chart_kube_versions(request.chart), env))
-    findings += found
+    findings += schema_found
     runs += schema_runs
     if render is not None and base is not None:
         found, drift_runs = timed(drift, env, lambda: check_drift(

@@ -267,3 +267,58 @@ def test_should_read_a_prestop_sleep_run_through_a_shell(command, failing, rende
                  "spec.template.spec.containers[0].lifecycle.preStop", path,
                  line_of(path, "preStop:", "kind: Deployment"))] if failing else []
     assert (code, failures) == (int(failing), expected)
+
+
+# -- A field of the wrong type is bad input, never a traceback ---------------------------------------------------
+# The API server refuses such a document; the strict schema finds the field, and the check stops with exit 2 at
+# that line instead of a rule crashing on it (a traceback and exit 1).
+def set_probe_period(value: Any) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        app_container(docs)["readinessProbe"]["periodSeconds"] = value
+    return mutate
+
+
+def set_hpa_utilization(value: Any) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        target = find_doc(docs, "HorizontalPodAutoscaler")["spec"]["metrics"][0]["resource"]["target"]
+        target["averageUtilization"] = value
+    return mutate
+
+
+def set_resources(value: Any) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        app_container(docs)["resources"] = value
+    return mutate
+
+
+@pytest.mark.parametrize(("mutate", "field_text", "after"), [
+    (set_probe_period("abc"), "periodSeconds: abc", "readinessProbe:"),
+    (set_hpa_utilization("95"), "averageUtilization: '95'", "kind: HorizontalPodAutoscaler"),
+    (set_resources([{"cpu": "1"}]), "resources:", "kind: Deployment"),
+], ids=["probe-period-string", "hpa-utilization-string", "resources-list"])
+def test_should_stop_with_exit_2_at_the_field_when_a_type_is_wrong(
+    render_env, tmp_path: Path, capsys, mutate, field_text: str, after: str
+) -> None:
+    docs = editable_docs(render_env("production"))
+    mutate(docs)
+    path = tmp_path / "production.yaml"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+
+    code = main(["check", "--env", "production", "--manifests", str(path), "--mode", "enforce", "--timing-runs", "0"])
+
+    error = capsys.readouterr().err
+    assert code == 2, error
+    assert "Traceback" not in error
+    assert f"{path}:{line_of(str(path), field_text, after)}:" in error
+    assert "the budget rules cannot judge a document the Kubernetes schema rejects" in error
+
+
+def test_should_judge_the_same_fields_when_their_types_are_right(render_env, tmp_path: Path, capsys) -> None:
+    def mutate(docs: Docs) -> None:  # the production values, written again as the integers they must be
+        probe = app_container(docs)["readinessProbe"]
+        target = find_doc(docs, "HorizontalPodAutoscaler")["spec"]["metrics"][0]["resource"]["target"]
+        set_probe_period(int(probe["periodSeconds"]))(docs)
+        set_hpa_utilization(int(target["averageUtilization"]))(docs)
+
+    code, failures, _ = check_file(render_env, tmp_path, capsys, mutate)
+    assert (code, failures) == (0, [])
