@@ -23,6 +23,10 @@ _STEP = re.compile(r'\.?(?P<key>[^.\[\]]+)|\[(?P<index>\d+|\*)\]|\[name=(?P<name
 # Every kind that carries a pod template at spec.template (CronJob: one level deeper) or is a Pod.
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
                   "Pod")
+# Helm hooks are meant for objects that run to completion (https://helm.sh/docs/topics/charts_hooks/: Helm waits
+# for a hook Job or Pod to finish): only those are the chart's hooks (the `helm test` pod). A long-running workload
+# with the annotation keeps running and serving after the hook fires, so it counts like any other.
+HOOK_KINDS = ("Pod", "Job")
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,13 @@ class Manifest:
 
     @property
     def is_hook(self) -> bool:
+        """Any object Helm handles as a hook (kept out of the release manifest), whatever its kind."""
         return "helm.sh/hook" in self.annotations
+
+    @property
+    def is_completion_hook(self) -> bool:
+        """A run-to-completion helm hook (Pod or Job): exempt from the service's budget and rollout rules."""
+        return self.kind in HOOK_KINDS and self.is_hook
 
     def pod_spec(self) -> dict[str, Any] | None:
         """The pod spec of a workload (Pod, Deployment, Job, CronJob, ...), else None."""
@@ -208,7 +218,7 @@ class ManifestIndex:
         raise LookupError(f"{len(found)} objects match {wanted}: {', '.join(m.ref for m in found)}")
 
     def workloads(self, include_hooks: bool = False) -> list[Manifest]:
-        return [m for m in self._all if m.pod_spec() is not None and (include_hooks or not m.is_hook)]
+        return [m for m in self._all if m.pod_spec() is not None and (include_hooks or not m.is_completion_hook)]
 
     def docs(self) -> list[dict[str, Any]]:
         """Copies of the documents: renders are cached and shared, so callers may edit these freely."""

@@ -322,3 +322,77 @@ def test_should_judge_the_same_fields_when_their_types_are_right(render_env, tmp
 
     code, failures, _ = check_file(render_env, tmp_path, capsys, mutate)
     assert (code, failures) == (0, [])
+
+
+# -- a helm hook annotation on a long-running workload ---------------------------------------------------------------
+# https://helm.sh/docs/topics/charts_hooks/: hooks are for objects that run to completion (a Job, or the Pod of
+# `helm test`); Helm waits for a hook Job or Pod to finish, but a Deployment with the annotation simply keeps
+# running, and it serves like any other. Only a hook Pod or Job is exempt from the service rules.
+HOOK = {"helm.sh/hook": "post-install,post-upgrade"}
+
+
+def hooked_deployment(cpu: str, replicas: int | None = None) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        deployment = find_doc(docs, "Deployment")
+        deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"] = cpu
+        if replicas is not None:
+            deployment["spec"]["replicas"] = replicas
+        deployment["metadata"].setdefault("annotations", {}).update(HOOK)
+    return mutate
+
+
+def hooked_replica_controller(kind: str, cpu: str) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        add_replica_controller(kind, cpu)(docs)
+        docs[-1]["metadata"].setdefault("annotations", {}).update(HOOK)
+    return mutate
+
+
+def test_should_fail_a_hook_annotated_deployment_over_budget(render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, hooked_deployment("1001m"))
+    deployment, limit = "Deployment/prompted-forge-mcp", "spec.template.spec.containers[0].resources.limits.cpu"
+    limit_line = line_of(path, "cpu: 1001m", "kind: Deployment")
+    assert code == 1
+    # As for the same Deployment without the annotation: the LimitRange, the quota and the budget all refuse it.
+    assert failures == [
+        ("guard.limitrange-admits", deployment, limit, path, limit_line),
+        ("guard.limitrange-admits", deployment, "spec.template.spec.containers[*].resources.limits.cpu", path,
+         line_of(path, "containers:", "kind: Deployment")),
+        ("guard.quota-admits", "ResourceQuota/prompted-forge-mcp-budget", "spec.hard.limits.cpu", path,
+         line_of(path, "hard:", "kind: ResourceQuota")),
+        ("resources.within-budget", deployment, limit, path, limit_line)]
+
+
+def test_should_pass_a_hook_annotated_deployment_at_the_budget(render_env, tmp_path, capsys):
+    assert check_file(render_env, tmp_path, capsys, hooked_deployment("1000m"))[:2] == (0, [])
+
+
+def test_should_fail_a_hook_annotated_deployment_below_the_minimum_replicas(render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, hooked_deployment("1000m", replicas=1))
+    assert code == 1
+    assert failures == [("rollout.min-replicas", "Deployment/prompted-forge-mcp", "spec.replicas", path,
+                         line_of(path, "replicas: 1", "kind: Deployment"))]
+
+
+@pytest.mark.parametrize("kind", ["ReplicaSet", "ReplicationController"])
+def test_should_fail_a_hook_annotated_replica_controller_over_budget(kind, render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, hooked_replica_controller(kind, "1001m"))
+    field = "spec.template.spec.containers[0].resources.limits.cpu"
+    assert code == 1
+    assert [f for f in failures if f[0].startswith("resources.")] == [
+        ("resources.within-budget", f"{kind}/extra", field, path, line_of(path, "cpu: 1001m", f"kind: {kind}"))]
+
+
+@pytest.mark.parametrize("kind", ["ReplicaSet", "ReplicationController"])
+def test_should_pass_a_hook_annotated_replica_controller_at_the_budget(kind, render_env, tmp_path, capsys):
+    _, failures, _ = check_file(render_env, tmp_path, capsys, hooked_replica_controller(kind, "1000m"))
+    assert [f for f in failures if f[0].startswith("resources.")] == []
+
+
+def test_should_keep_the_helm_test_pod_exempt_from_the_service_budget(render_env, tmp_path, capsys):
+    def mutate(docs: Docs) -> None:
+        test_pod = next(d for d in docs if d["kind"] == "Pod")
+        assert "helm.sh/hook" in test_pod["metadata"]["annotations"]
+        test_pod["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "1001m"
+    code, failures, _ = check_file(render_env, tmp_path, capsys, mutate)
+    assert [f for f in failures if f[0].startswith(("resources.", "rollout.", "probes.", "timing."))] == []

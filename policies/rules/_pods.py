@@ -73,12 +73,13 @@ def containers(manifests: ManifestIndex, include_hooks: bool = False, include_in
 
 
 def service_workloads(manifests: ManifestIndex) -> list[Manifest]:
-    """The long-running workloads (not helm hooks): what the rollout, probe and timing rules govern."""
+    """The long-running workloads (a hook annotation does not exempt them): what the rollout, probe and timing rules
+    govern."""
     return [m for m in manifests.workloads() if m.kind in SERVICE_KINDS]
 
 
 def budgeted_workloads(manifests: ManifestIndex) -> list[Manifest]:
-    """Every pod-making object that is not a helm hook (Jobs and CronJobs too): the resource budget is per pod."""
+    """Every pod-making object but a hook Pod or Job (CronJobs too): the resource budget is per pod."""
     return manifests.workloads()
 
 

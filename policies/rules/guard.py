@@ -197,7 +197,7 @@ def rollout_shape(manifests: ManifestIndex, workload: Manifest) -> RolloutShape 
 
 def _service_and_hooks(manifests: ManifestIndex) -> tuple[list[Manifest], list[Manifest]]:
     workloads = manifests.workloads(include_hooks=True)
-    return [m for m in workloads if not m.is_hook], [m for m in workloads if m.is_hook]
+    return [m for m in workloads if not m.is_completion_hook], [m for m in workloads if m.is_completion_hook]
 
 
 def quota_plan(manifests: ManifestIndex, budget_per_pod: dict[Key, Decimal] | None = None) -> QuotaPlan:
@@ -342,7 +342,7 @@ def _limit_range_admits(ctx: CheckContext) -> Iterator[Finding]:
         if ref.kind == EPHEMERAL:
             continue  # never in a template (pod.ephemeral-containers) and never given resources
         figures = admitted_container(ref.container, defaults)
-        values_key = None if ref.manifest.is_hook else "resources"
+        values_key = None if ref.manifest.is_completion_hook else "resources"
         for limit_range, _, item in limit_items(ctx.manifests, "Container"):
             for field, message, expected, actual in _item_problems(item, figures):
                 yield failure("guard.limitrange-admits", f"{limit_range.ref} refuses container {ref.name}: {message}",
@@ -358,7 +358,7 @@ def _limit_range_admits(ctx: CheckContext) -> Iterator[Finding]:
                               environment=ctx.environment, resource=workload.ref,
                               field=f"{workload.pod_spec_path()}.containers[*].resources.{field}",
                               expected=expected, actual=actual,
-                              values_key=None if workload.is_hook else ("resources", *field.split(".")),
+                              values_key=None if workload.is_completion_hook else ("resources", *field.split(".")),
                               source=workload.source)
 
 

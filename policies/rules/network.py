@@ -109,7 +109,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                           field="NetworkPolicy", expected="a policy of type Ingress selecting the pod labels",
                           actual="none", values_key=("networkPolicy", "enabled"))
             continue
-        if workload.is_hook:
+        if workload.is_completion_hook:
             yield from _hook_policies(ctx, workload, policies, services)
         elif workload in services:
             allowed = served_ports(ctx, workload)

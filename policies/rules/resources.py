@@ -44,7 +44,7 @@ RULES = declare(
 
 def _values_key(ref: ContainerRef, kind: str, resource: str) -> tuple[str, ...] | None:
     """The chart's resources.* values size the service container only; other containers are fixed in templates."""
-    if ref.manifest.is_hook or ref.kind != APP or not ref.path.endswith("containers[0]"):
+    if ref.manifest.is_completion_hook or ref.kind != APP or not ref.path.endswith("containers[0]"):
         return None
     return ("resources", kind, resource)
 

@@ -89,7 +89,7 @@ def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]
     pod, container, manifest = ref.pod, ref.container, ref.manifest
     sc = container.get("securityContext") or {}
     # Hook pods reuse the chart's security contexts; other keys do not apply to them.
-    chart_owned = not manifest.is_hook
+    chart_owned = not manifest.is_completion_hook
     field = f"{ref.path}.securityContext"
 
     def fail(rule: str, message: str, where: str, expected: str, actual: object,
@@ -123,10 +123,10 @@ def _image_checks(ctx: CheckContext, ref: ContainerRef, fail: Any) -> Iterator[F
     _, tag, digest = split_image(image)
     where = f"{ref.path}.image"
     if ctx.env_budget.get("requirePinnedImageTag") and not digest and not PINNED_TAG.match(tag):
-        key = ("image", "tag") if not ref.manifest.is_hook else ("budgetTest", "image", "tag")
+        key = ("image", "tag") if not ref.manifest.is_completion_hook else ("budgetTest", "image", "tag")
         yield fail("security.image-tag", f"image {image!r} is not pinned: {tag or 'no'} tag can move", where,
                    "a full release tag (major.minor.patch[-suffix]) or @sha256 digest", image or "unset", key)
-    if ctx.env_budget.get("requireImageDigest") and not ref.manifest.is_hook and not digest:
+    if ctx.env_budget.get("requireImageDigest") and not ref.manifest.is_completion_hook and not digest:
         yield fail("security.image-digest", f"image {image!r} is not referenced by digest", where,
                    "repository@sha256:<digest> (set image.digest)", image or "unset", ("image", "digest"))
 
