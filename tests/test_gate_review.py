@@ -396,3 +396,64 @@ def test_should_keep_the_helm_test_pod_exempt_from_the_service_budget(render_env
         test_pod["spec"]["containers"][0]["resources"]["limits"]["cpu"] = "1001m"
     code, failures, _ = check_file(render_env, tmp_path, capsys, mutate)
     assert [f for f in failures if f[0].startswith(("resources.", "rollout.", "probes.", "timing."))] == []
+
+
+# -- every app container carries its probes ------------------------------------------------------------------------
+# https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-probes: probes are per container, and
+# a container without a liveness or readiness probe counts as live and ready ("the default state is Success"); the
+# pod is Ready only when every container is. A second app container without probes can hang and keep the pod in
+# the Service unseen. The budget's health paths belong to the service container; another app container probes its
+# own endpoint on a port it declares.
+def second_app_container(**probes: Any) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        pod = find_doc(docs, "Deployment")["spec"]["template"]["spec"]
+        second = {key: copy.deepcopy(value) for key, value in pod["containers"][0].items()
+                  if not key.endswith("Probe")}
+        second.update(name="second", ports=[{"name": "admin", "containerPort": 9090, "protocol": "TCP"}])
+        second.update(probes)
+        pod["containers"].append(second)
+    return mutate
+
+
+def admin_probe(path: str, period: int) -> dict[str, Any]:
+    return {"httpGet": {"path": path, "port": "admin"}, "periodSeconds": period, "failureThreshold": 3}
+
+
+def probe_failures(failures: list[Failure]) -> list[Failure]:
+    # The copied container also changes the pod's budget figures; only the probe findings are compared.
+    return [f for f in failures if f[0].startswith("probes.")]
+
+
+def test_should_fail_a_second_app_container_without_probes(render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, second_app_container())
+    where = "spec.template.spec.containers[1]"
+    line = line_of(path, "name: second", "kind: Deployment")
+    assert code == 1
+    # Both probes are missing at the container's line: one cause, reported once (policies/grouping.py).
+    assert probe_failures(failures) == [
+        ("probes.present", "Deployment/prompted-forge-mcp", f"{where}.livenessProbe", path, line)]
+
+
+def test_should_fail_a_second_app_container_without_a_readiness_probe(render_env, tmp_path, capsys):
+    mutate = second_app_container(livenessProbe=admin_probe("/live", 10))
+    code, failures, path = check_file(render_env, tmp_path, capsys, mutate)
+    assert code == 1
+    assert probe_failures(failures) == [
+        ("probes.present", "Deployment/prompted-forge-mcp", "spec.template.spec.containers[1].readinessProbe", path,
+         line_of(path, "name: second", "kind: Deployment"))]
+
+
+def test_should_fail_a_second_app_container_probing_past_the_interval(render_env, tmp_path, capsys):
+    mutate = second_app_container(livenessProbe=admin_probe("/live", 10), readinessProbe=admin_probe("/ready", 11))
+    code, failures, path = check_file(render_env, tmp_path, capsys, mutate)
+    assert code == 1
+    assert probe_failures(failures) == [
+        ("probes.period", "Deployment/prompted-forge-mcp",
+         "spec.template.spec.containers[1].readinessProbe.periodSeconds", path,
+         line_of(path, "periodSeconds: 11", "name: second"))]
+
+
+def test_should_pass_a_second_app_container_with_its_own_probes(render_env, tmp_path, capsys):
+    mutate = second_app_container(livenessProbe=admin_probe("/live", 10), readinessProbe=admin_probe("/ready", 5))
+    _, failures, _ = check_file(render_env, tmp_path, capsys, mutate)
+    assert probe_failures(failures) == []

@@ -7,8 +7,9 @@ from typing import Any
 
 from policies.context import CheckContext
 from policies.findings import Finding, failure
+from policies.manifests import Manifest
 from policies.ruledecl import Rule, declare
-from policies.rules._pods import main_container, service_workloads
+from policies.rules._pods import APP, pod_containers, service_workloads
 
 RULES = declare(
     Rule("probes.present", "liveness and readiness probes are defined",
@@ -44,55 +45,65 @@ def declared_ports(container: dict[str, Any]) -> set[object]:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
+    # Every app container, not only the service's: the pod is Ready only when all of them are, and a container
+    # without a probe counts as live and ready from the moment it starts (https://kubernetes.io/docs/concepts/
+    # workloads/pods/pod-lifecycle/#container-probes), so a second app container without probes can hang unseen.
+    # Init containers finish before the pod serves; native sidecars are not the service's containers.
+    for workload in service_workloads(ctx.manifests):
+        apps = [ref for ref in pod_containers(workload) if ref.kind == APP]
+        for number, ref in enumerate(apps):
+            yield from _container_probes(ctx, workload, ref.container, ref.path, service=number == 0)
+
+
+def _container_probes(ctx: CheckContext, workload: Manifest, container: dict[str, Any], path: str,
+                      service: bool) -> Iterator[Finding]:
+    """The probe rules for one app container; the budget's health paths and the chart's probe values belong to the
+    service container (the first, the one the chart renders); the others need probes of their own on their ports."""
     health = ctx.budget["health"]
     limits = health["probes"]
-    for workload in service_workloads(ctx.manifests):
-        found = main_container(workload)
-        if not found:
+    common = dict(environment=ctx.environment, resource=workload.ref, container=container.get("name"),
+                  source=workload.source)
+    probes = {kind: container.get(f"{kind}Probe") for kind in ("liveness", "readiness")}
+    for kind, probe in probes.items():
+        field = f"{path}.{kind}Probe"
+        if not probe:
+            yield failure("probes.present", f"no {kind} probe", field=field, expected="defined",
+                          actual="missing", **common)
             continue
-        container, path = found
-        common = dict(environment=ctx.environment, resource=workload.ref, container=container.get("name"),
-                      source=workload.source)
-        probes = {kind: container.get(f"{kind}Probe") for kind in ("liveness", "readiness")}
-        for kind, probe in probes.items():
-            field = f"{path}.{kind}Probe"
-            if not probe:
-                yield failure("probes.present", f"no {kind} probe", field=field, expected="defined",
-                              actual="missing", **common)
-                continue
-            http = probe.get("httpGet") or {}
-            wanted = health[kind]["path"]
-            if http.get("path") != wanted:
-                yield failure("probes.path", f"{kind} probe does not call the service's {kind} endpoint",
-                              field=f"{field}.httpGet.path", expected=f"httpGet {wanted}",
-                              actual=str(http.get("path", "no httpGet")), **common)
-            # Unset host is the pod's IP and unset scheme HTTP: anything else does not ask this pod's HTTP port.
-            if http.get("host"):
-                yield failure("probes.path", f"{kind} probe asks another host, not this pod",
-                              field=f"{field}.httpGet.host", expected="unset (the pod's IP)",
-                              actual=str(http["host"]), **common)
-            if http.get("scheme", "HTTP") != "HTTP":
-                yield failure("probes.path", f"{kind} probe uses {http.get('scheme')}; the service speaks HTTP",
-                              field=f"{field}.httpGet.scheme", expected="HTTP", actual=str(http.get("scheme")),
-                              **common)
-            ports = declared_ports(container)
-            if http and http.get("port") not in ports:
-                yield failure("probes.port", f"{kind} probe targets a port the container does not declare",
-                              field=f"{field}.httpGet.port", expected=f"one of {sorted(map(str, ports))}",
-                              actual=str(http.get("port")), **common)
-            period = probe_value(probe, "periodSeconds")
-            low, high = limits["periodSeconds"]["min"], limits["periodSeconds"]["max"]
-            if not low <= period <= high:
-                yield failure("probes.period", f"{kind} probe interval {period}s is outside {low}-{high}s",
-                              field=f"{field}.periodSeconds", expected=f"{low}..{high}", actual=str(period),
-                              values_key=("probes", kind, "periodSeconds"), **common)
-            threshold = probe_value(probe, "failureThreshold")
-            if threshold > limits["maxFailureThreshold"]:
-                yield failure("probes.failure-threshold",
-                              f"{kind} probe tolerates {threshold} failures, more than {limits['maxFailureThreshold']}",
-                              field=f"{field}.failureThreshold", expected=f"<= {limits['maxFailureThreshold']}",
-                              actual=str(threshold), values_key=("probes", kind, "failureThreshold"), **common)
-        if probes["liveness"] and probes["liveness"] == probes["readiness"]:
-            yield failure("probes.distinct", "liveness and readiness probes are identical",
-                          field=f"{path}.livenessProbe", expected="differs from readinessProbe",
-                          actual="identical", **common)
+        http = probe.get("httpGet") or {}
+        wanted = health[kind]["path"]
+        if service and http.get("path") != wanted:
+            yield failure("probes.path", f"{kind} probe does not call the service's {kind} endpoint",
+                          field=f"{field}.httpGet.path", expected=f"httpGet {wanted}",
+                          actual=str(http.get("path", "no httpGet")), **common)
+        # Unset host is the pod's IP and unset scheme HTTP: anything else does not ask this pod's HTTP port.
+        if http.get("host"):
+            yield failure("probes.path", f"{kind} probe asks another host, not this pod",
+                          field=f"{field}.httpGet.host", expected="unset (the pod's IP)",
+                          actual=str(http["host"]), **common)
+        if service and http.get("scheme", "HTTP") != "HTTP":
+            yield failure("probes.path", f"{kind} probe uses {http.get('scheme')}; the service speaks HTTP",
+                          field=f"{field}.httpGet.scheme", expected="HTTP", actual=str(http.get("scheme")),
+                          **common)
+        ports = declared_ports(container)
+        if http and http.get("port") not in ports:
+            yield failure("probes.port", f"{kind} probe targets a port the container does not declare",
+                          field=f"{field}.httpGet.port", expected=f"one of {sorted(map(str, ports))}",
+                          actual=str(http.get("port")), **common)
+        period = probe_value(probe, "periodSeconds")
+        low, high = limits["periodSeconds"]["min"], limits["periodSeconds"]["max"]
+        if not low <= period <= high:
+            yield failure("probes.period", f"{kind} probe interval {period}s is outside {low}-{high}s",
+                          field=f"{field}.periodSeconds", expected=f"{low}..{high}", actual=str(period),
+                          values_key=("probes", kind, "periodSeconds") if service else None, **common)
+        threshold = probe_value(probe, "failureThreshold")
+        if threshold > limits["maxFailureThreshold"]:
+            yield failure("probes.failure-threshold",
+                          f"{kind} probe tolerates {threshold} failures, more than {limits['maxFailureThreshold']}",
+                          field=f"{field}.failureThreshold", expected=f"<= {limits['maxFailureThreshold']}",
+                          actual=str(threshold),
+                          values_key=("probes", kind, "failureThreshold") if service else None, **common)
+    if probes["liveness"] and probes["liveness"] == probes["readiness"]:
+        yield failure("probes.distinct", "liveness and readiness probes are identical",
+                      field=f"{path}.livenessProbe", expected="differs from readinessProbe",
+                      actual="identical", **common)
