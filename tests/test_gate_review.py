@@ -457,3 +457,26 @@ def test_should_pass_a_second_app_container_with_its_own_probes(render_env, tmp_
     mutate = second_app_container(livenessProbe=admin_probe("/live", 10), readinessProbe=admin_probe("/ready", 5))
     _, failures, _ = check_file(render_env, tmp_path, capsys, mutate)
     assert probe_failures(failures) == []
+
+
+# -- a PodDisruptionBudget number written as a string -----------------------------------------------------------------
+# The API server validates a PodDisruptionBudget's maxUnavailable/minAvailable string with IsValidPercent
+# (^[0-9]+%$, kubernetes pkg/apis/policy/validation): "1" is rejected, not read as one pod, so the budget the chart
+# meant never exists. A whole percentage, or the integer, passes.
+def pdb_max_unavailable(value: int | str) -> Callable[[Docs], None]:
+    def mutate(docs: Docs) -> None:
+        find_doc(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] = value
+    return mutate
+
+
+@pytest.mark.parametrize("value", ["1", "1.5%"])
+def test_should_fail_a_pdb_number_the_api_server_rejects(value, render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, pdb_max_unavailable(value))
+    assert code == 1
+    assert failures == [("rollout.pdb-allows-drain", "PodDisruptionBudget/prompted-forge-mcp", "spec.maxUnavailable",
+                         path, line_of(path, "maxUnavailable:", "kind: PodDisruptionBudget"))]
+
+
+@pytest.mark.parametrize("value", [1, "1%"])
+def test_should_pass_a_pdb_number_as_an_integer_or_a_whole_percentage(value, render_env, tmp_path, capsys):
+    assert check_file(render_env, tmp_path, capsys, pdb_max_unavailable(value))[:2] == (0, [])

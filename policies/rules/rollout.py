@@ -12,6 +12,7 @@ Jobs, CronJobs and bare Pods do not roll out.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,22 +42,22 @@ RULES = declare(
 )
 
 
+# An int-or-string field given as a string must be a whole percentage: the API server's IsValidPercent accepts only
+# ^[0-9]+%$ for a Deployment's or DaemonSet's maxSurge/maxUnavailable and a PodDisruptionBudget's minAvailable and
+# maxUnavailable, so "1" (a number quoted in YAML) is rejected, not read as one pod.
+WHOLE_PERCENT = re.compile(r"^[0-9]+%$")
+
+
 def scaled(value: Any, replicas: int, round_up: bool) -> int | None:
     """An int-or-percent rollout field resolved against a replica count, as Kubernetes does."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.endswith("%"):
-        try:
-            percent = float(value[:-1])
-        except ValueError:
-            return None
-        amount = percent * replicas / 100
+    if isinstance(value, str) and WHOLE_PERCENT.match(value):
+        amount = int(value[:-1]) * replicas / 100
         return math.ceil(amount) if round_up else math.floor(amount)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return None
+    return None  # any other string ("1", "1.5%") is refused by the API server
 
 
 def hpa_for(ctx: CheckContext, workload: Manifest) -> Manifest | None:
@@ -280,7 +281,12 @@ def _disruption_budget(ctx: CheckContext, workload: Manifest, low: int, common: 
             min_available = scaled(spec.get("minAvailable", 1), low, round_up=True)
             allowed = None if min_available is None else low - min_available
             field, raw = "spec.minAvailable", spec.get("minAvailable")
-        if allowed is None or allowed < 1:
+        if isinstance(raw, str) and not WHOLE_PERCENT.match(raw):
+            yield failure("rollout.pdb-allows-drain",
+                          f"the API server rejects {raw!r}: a string here must be a whole percentage such as '50%'",
+                          field=field, expected="an integer or a percentage such as '50%'", actual=repr(raw),
+                          values_key=("podDisruptionBudget", "maxUnavailable"), **where)
+        elif allowed is None or allowed < 1:
             yield failure("rollout.pdb-allows-drain",
                           f"with {low} replica(s) this budget allows no eviction, so a node drain blocks",
                           field=field, expected="at least one pod may be evicted", actual=str(raw),
