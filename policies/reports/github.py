@@ -12,15 +12,21 @@ def _escape(text: str, in_property: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
 
 
+def _location(file: str | None, line: int | None, column: int | None) -> list[str]:
+    """file=, line= and col= properties, each only where the one before it is known."""
+    props = []
+    if file:
+        props.append(f"file={_escape(file, True)}")
+        if line:
+            props.append(f"line={line}")
+            if column:
+                props.append(f"col={column}")
+    return props
+
+
 def input_error(error: InputError) -> str:
     """Bad input as an annotation on the file, line and column to fix (GitHub shows it on the diff)."""
-    props = []
-    if error.file:
-        props.append(f"file={_escape(error.file, True)}")
-        if error.line:
-            props.append(f"line={error.line}")
-            if error.column:
-                props.append(f"col={error.column}")
+    props = _location(error.file, error.line, error.column)
     props.append("title=bad input (exit 2)")
     key = f"key '{error.key}': " if error.key else ""
     return f"::error {','.join(props)}::{_escape(key + error.message)}\n"
@@ -33,13 +39,7 @@ def render(outcome: Outcome) -> str:
         if severity == "waived":
             continue
         command = "error" if severity == "failure" else "warning"
-        props = []
-        if finding.file:
-            props.append(f"file={_escape(finding.file, True)}")
-            if finding.line:
-                props.append(f"line={finding.line}")
-                if finding.column:
-                    props.append(f"col={finding.column}")
+        props = _location(finding.file, finding.line, finding.column)
         title = f"{finding.rule} ({finding.environment or 'all'})"
         props.append(f"title={_escape(title, True)}")
         message = (f"{finding.message} — {finding.resource or ''} {finding.field or ''}: expected "
