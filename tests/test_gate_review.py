@@ -59,18 +59,28 @@ def add_replica_controller(kind: str, cpu: str) -> Callable[[Docs], None]:
     return mutate
 
 
+# The same with a helm.sh/hook annotation: only run-to-completion hooks (Pod, Job) are exempt from the budget.
+CONTROLLER_VARIANTS = pytest.mark.parametrize("variant", ["plain", "hook-annotated"])
+
+
+def replica_controller(variant: str, kind: str, cpu: str) -> Callable[[Docs], None]:
+    return (hooked_replica_controller if variant == "hook-annotated" else add_replica_controller)(kind, cpu)
+
+
+@CONTROLLER_VARIANTS
 @pytest.mark.parametrize("kind", ["ReplicaSet", "ReplicationController"])
-def test_should_fail_a_replica_controller_pod_over_budget(kind, render_env, tmp_path, capsys):
-    code, failures, path = check_file(render_env, tmp_path, capsys, add_replica_controller(kind, "1001m"))
+def test_should_fail_a_replica_controller_pod_over_budget(variant, kind, render_env, tmp_path, capsys):
+    code, failures, path = check_file(render_env, tmp_path, capsys, replica_controller(variant, kind, "1001m"))
     field = "spec.template.spec.containers[0].resources.limits.cpu"
     assert code == 1
     assert [f for f in failures if f[0].startswith("resources.")] == [
         ("resources.within-budget", f"{kind}/extra", field, path, line_of(path, "cpu: 1001m", f"kind: {kind}"))]
 
 
+@CONTROLLER_VARIANTS
 @pytest.mark.parametrize("kind", ["ReplicaSet", "ReplicationController"])
-def test_should_pass_the_budget_of_a_replica_controller_pod_at_the_limit(kind, render_env, tmp_path, capsys):
-    _, failures, _ = check_file(render_env, tmp_path, capsys, add_replica_controller(kind, "1000m"))
+def test_should_pass_the_budget_of_a_replica_controller_pod_at_the_limit(variant, kind, render_env, tmp_path, capsys):
+    _, failures, _ = check_file(render_env, tmp_path, capsys, replica_controller(variant, kind, "1000m"))
     assert [f for f in failures if f[0].startswith("resources.")] == []
 
 
@@ -372,21 +382,6 @@ def test_should_fail_a_hook_annotated_deployment_below_the_minimum_replicas(rend
     assert code == 1
     assert failures == [("rollout.min-replicas", "Deployment/prompted-forge-mcp", "spec.replicas", path,
                          line_of(path, "replicas: 1", "kind: Deployment"))]
-
-
-@pytest.mark.parametrize("kind", ["ReplicaSet", "ReplicationController"])
-def test_should_fail_a_hook_annotated_replica_controller_over_budget(kind, render_env, tmp_path, capsys):
-    code, failures, path = check_file(render_env, tmp_path, capsys, hooked_replica_controller(kind, "1001m"))
-    field = "spec.template.spec.containers[0].resources.limits.cpu"
-    assert code == 1
-    assert [f for f in failures if f[0].startswith("resources.")] == [
-        ("resources.within-budget", f"{kind}/extra", field, path, line_of(path, "cpu: 1001m", f"kind: {kind}"))]
-
-
-@pytest.mark.parametrize("kind", ["ReplicaSet", "ReplicationController"])
-def test_should_pass_a_hook_annotated_replica_controller_at_the_budget(kind, render_env, tmp_path, capsys):
-    _, failures, _ = check_file(render_env, tmp_path, capsys, hooked_replica_controller(kind, "1000m"))
-    assert [f for f in failures if f[0].startswith("resources.")] == []
 
 
 def test_should_keep_the_helm_test_pod_exempt_from_the_service_budget(render_env, tmp_path, capsys):
