@@ -286,8 +286,10 @@ def performance_checks(
         row, finding = judge(timing, request.budget)
         rows.append(row)
         findings += [finding] if finding else []
-    rendered_here = request.manifests_file is None and request.helm is not None
-    if rendered_here:
+    # Timing off (--timing-runs 0) judges no helm time: a stage without lint and package is not the one
+    # pipeline.helmValidationSeconds limits.
+    timed_here = request.manifests_file is None and request.helm is not None and request.timing_runs > 0
+    if timed_here:
         stage_row, stage_finding = judge_stage(helm_seconds, request.budget)
         rows.append(stage_row)
         findings += [stage_finding] if stage_finding else []

@@ -3,6 +3,7 @@ failure, skipped and system-err; a testcase only for checks that ran, warnings a
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -49,9 +50,28 @@ def test_should_list_only_checks_that_ran_when_timing_is_off(capsys: pytest.Capt
     staging, pipeline = cases(root, "budget.staging"), cases(root, "budget.pipeline")
     assert {"probes.period", "schema.kubernetes", "drift.unexpected", "render"} <= set(staging)
     assert not {name for name in staging if name.startswith(("chart.", "waiver.", "pipeline.", "regression."))}
-    assert sorted(pipeline) == ["budget.review-due", "chart.metadata", "helm validation stage",
-                                "pipeline.helm-validation"]
+    assert sorted(pipeline) == ["budget.review-due", "chart.metadata"]
+    # The timing.* rules over probes and grace periods ran (they read the manifests); helm was not timed.
+    assert not [case.get("name") for case in root.iter("testcase")
+                if case.get("name").startswith(("timing.helm-", "pipeline.", "helm"))]
     assert root.get("tests") == str(sum(len(s) for s in root)) and root.get("skipped") == "0"
+
+
+def test_should_say_the_same_of_a_timing_off_run_in_every_report(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["check", "--format", "json", "--timing-runs", "0", "--today", TODAY, "--env", "staging"])
+    report = json.loads(capsys.readouterr().out)
+    not_asked = {c["rule"]: c["skipped"] for c in report["checks"] if not c["wanted"]}
+    timing_off = sorted(rule for rule, why in not_asked.items() if why == "--timing-runs 0: helm is not timed")
+    wanted = {c["rule"] for c in report["checks"] if c["wanted"]}
+
+    assert [m["name"] for m in report["measurements"]] == ["render"]
+    assert timing_off == ["helm.error", "pipeline.helm-validation", "timing.helm-lint", "timing.helm-package",
+                          "timing.helm-template"]
+    assert not {rule for rule in wanted if rule.startswith(("timing.helm-", "helm.", "pipeline."))}
+    for fmt in ("table", "markdown"):
+        main(["check", "--format", fmt, "--timing-runs", "0", "--today", TODAY, "--env", "staging"])
+        text = capsys.readouterr().out
+        assert "helm validation" not in text and "helm lint" not in text and "helm package" not in text
 
 
 def test_should_skip_with_the_reason_what_manifests_input_cannot_check(
@@ -69,9 +89,28 @@ def test_should_skip_with_the_reason_what_manifests_input_cannot_check(
     assert skipped == {
         "drift.unexpected": "--manifests: no chart render to compare with the defaults",
         "chart.metadata": "--manifests: no chart is read",
-        "pipeline.helm-validation": "--manifests: helm is not run",
     }
-    assert [s.get("skipped") for s in root] == ["1", "2"]
+    assert [s.get("skipped") for s in root] == ["1", "1"]
+
+
+def test_should_skip_the_helm_timings_asked_for_that_manifests_input_cannot_give(
+    capsys: pytest.CaptureFixture[str], render_env, tmp_path: Path
+) -> None:
+    manifests = tmp_path / "rendered.yaml"
+    manifests.write_text(render_env("staging").text, encoding="utf-8")
+
+    main(["check", "--format", "junit", "--timing-runs", "1", "--today", TODAY, "--env", "staging",
+          "--manifests", str(manifests)])
+    root = ET.fromstring(capsys.readouterr().out)
+
+    pipeline = cases(root, "budget.pipeline")
+    skipped = {name: case.find("skipped").get("message") for name, case in pipeline.items()
+               if case.find("skipped") is not None}
+    assert skipped == {"chart.metadata": "--manifests: no chart is read",
+                       **{rule: "--manifests: helm is not run" for rule in (
+                           "helm.error", "timing.helm-lint", "timing.helm-template", "timing.helm-package",
+                           "pipeline.helm-validation")}}
+    assert sorted(pipeline) == sorted([*skipped, "budget.review-due"])
 
 
 def test_should_show_a_warning_as_system_err_and_a_property(
