@@ -21,7 +21,9 @@ from policies.atomic import write_text_atomic
 from policies.budget import BUDGET_FILE, load_budget
 from policies.errors import InputError
 from policies.helm import DEFAULT_KUBE_VERSION, find_helm
+from policies.helmwork import HelmPlan, HelmWork
 from policies.outcome import EXIT_INPUT_ERROR
+from policies.render import API_VERSIONS
 from policies.reports import FORMATS, REPORT_FILES, github, render_report
 from policies.reports.inputerror import render_input_error
 from policies.timing import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
@@ -107,9 +109,53 @@ def check_environment_files(chart: Path, environments: list[str], budget_file: P
                 f"The budget defines: {', '.join(environments)}", file=path)
 
 
+def environment_names(chart: Path) -> list[str]:
+    """The environments the chart has values files for (the budget must define exactly these)."""
+    return sorted(path.name.removeprefix("values-").removesuffix(".yaml") for path in chart.glob("values-*.yaml"))
+
+
+def timing_runs(args: argparse.Namespace) -> int:
+    return default_runs() if args.timing_runs is None else max(args.timing_runs, 0)
+
+
+def start_helm_work(args: argparse.Namespace) -> HelmWork | None:
+    """Start the run's helm calls before anything else, or None when the command line cannot name them yet.
+
+    They need only the command line and the chart's values files, so helm runs while the engine is imported
+    and the budget read. Whatever is wrong with the input is reported later, as it would be without this;
+    the engine checks the calls are the ones it needs and starts its own when they are not.
+    """
+    if args.manifests:
+        return None
+    chart = args.chart.resolve()
+    environments = args.environments or environment_names(chart)
+    if not (chart / "Chart.yaml").is_file() or not environments:
+        return None
+    if not all((chart / f"values-{env}.yaml").is_file() for env in environments):
+        return None
+    try:
+        helm = find_helm()
+        runs = timing_runs(args)
+    except InputError:
+        return None
+    if args.helm_timeout:
+        helm = helm.with_timeout(args.helm_timeout)
+    return HelmWork(helm, HelmPlan(tuple(environments), chart, args.kube_version, API_VERSIONS, tuple(args.values),
+                                   runs))
+
+
 def run(args: argparse.Namespace) -> int:
+    helm_work = start_helm_work(args)
+    try:
+        return run_check_command(args, helm_work)
+    finally:
+        if helm_work:
+            helm_work.close()
+
+
+def run_check_command(args: argparse.Namespace, helm_work: HelmWork | None) -> int:
     # The engine (rules, schemas, drift, baselines) is imported once the arguments are known to be a check
-    # to run, so `--help` and usage errors answer at once.
+    # to run, so `--help` and usage errors answer at once; helm is already running.
     from policies.engine import CheckRequest, run_check  # lazy: start-up speed
 
     budget = load_budget(args.budget)
@@ -137,8 +183,8 @@ def run(args: argparse.Namespace) -> int:
     request = CheckRequest(
         environments=environments, budget=budget, waivers=load_waivers(args.waivers),
         extra_values=tuple(args.values), manifests_file=args.manifests, mode=args.mode,
-        kube_version=args.kube_version, chart=chart, helm=helm, today=args.today,
-        timing_runs=default_runs() if args.timing_runs is None else max(args.timing_runs, 0),
+        kube_version=args.kube_version, chart=chart, helm=helm, helm_work=helm_work, today=args.today,
+        timing_runs=timing_runs(args),
         measurements_file=args.measurements, baseline_file=args.baseline,
         progress=Progress(len(environments)) if not args.manifests else None,
     )

@@ -22,6 +22,7 @@ from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.paths import display_path
 from policies.render import Render, ValuesLayers, helm_template_args
+from policies.rendercache import cached_stdout
 from policies.ruledecl import Rule, declare
 from policies.yamlsource import KeyPath, dotted, load_yaml_file
 
@@ -101,10 +102,16 @@ def render_base(
     helm: Helm | None = None,
     chart: Path = CHART_DIR,
 ) -> ManifestIndex:
-    """The chart rendered with its values.yaml alone: what every environment is a diff over."""
+    """The chart rendered with its values.yaml alone: what every environment is a diff over.
+
+    Untimed, so kept between runs by content (policies/rendercache.py).
+    """
     helm = helm or find_helm()
-    result = helm.run(*helm_template_args([], kube_version, api_versions, chart))
-    return ManifestIndex(parse_manifests(result.stdout, origin="helm template (values.yaml alone)"))
+    return base_manifests(cached_stdout(helm, helm_template_args([], kube_version, api_versions, chart), chart))
+
+
+def base_manifests(text: str) -> ManifestIndex:
+    return ManifestIndex(parse_manifests(text, origin="helm template (values.yaml alone)"))
 
 
 def check_drift(

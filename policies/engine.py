@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import tempfile
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,31 +19,23 @@ from policies.catalogue import rule_catalogue, rule_class
 from policies.chartmeta import validate_chart_yaml
 from policies.checkplan import RunFacts, pipeline_runs, skipped, timed
 from policies.context import CheckContext
-from policies.drift import AllowedDrift, check_drift, load_allowed, render_base
+from policies.drift import AllowedDrift, base_manifests, check_drift, load_allowed
 from policies.errors import InputError
 from policies.findings import Finding, Severity
 from policies.grouping import group_by_cause
 from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.helmwork import HelmPlan, HelmWork
 from policies.kubeschema import chart_kube_versions, validate_manifests
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.outcome import CheckRun, Measurement, Outcome
 from policies.paths import display_path
 from policies.phasetarget import judge_image_targets
 from policies.pipeline import judge_measurements, load_measurements
-from policies.render import API_VERSIONS, Render, ValuesLayers, render_environment
+from policies.render import API_VERSIONS, Render, ValuesLayers, check_values_schema, load_values_layers, render_from
 from policies.review import next_review, review_findings
 from policies.ruleclass import SAFETY
 from policies.rules import FAMILIES, resources
-from policies.timing import (
-    Timing,
-    judge,
-    judge_stage,
-    lint_operation,
-    package_operation,
-    template_operation,
-    time_operation,
-    time_template,
-)
+from policies.timing import Timing, judge, judge_stage
 from policies.waivers import KnownNames, Waiver, apply_waivers
 from policies.yamlsource import dotted, read_input_text
 
@@ -59,6 +51,8 @@ class CheckRequest:
     kube_version: str = DEFAULT_KUBE_VERSION
     chart: Path = CHART_DIR
     helm: Helm | None = None
+    # The run's helm calls, when already started (the CLI starts them first); else evaluate starts them.
+    helm_work: HelmWork | None = None
     today: dt.date = field(default_factory=dt.date.today)
     timing_runs: int = 0  # samples per helm operation (policies/timing.py); 0: no timing, lint or package
     # Called with each environment as it finishes (the CLI shows progress on stderr).
@@ -198,7 +192,6 @@ class EnvironmentResult:
     render: Render | None
     findings: list[Finding]
     checks: list[CheckRun] = field(default_factory=list)
-    timings: tuple[Timing, ...] = ()  # this environment's helm lint and template samples
 
 
 @dataclass(frozen=True)
@@ -216,12 +209,10 @@ def evaluate(request: CheckRequest) -> list[EnvironmentResult]:
 def evaluate_and_time(request: CheckRequest) -> Evaluation:
     """Render (or read) and check each environment, timing each helm operation once (or timing_runs times).
 
-    Each environment is rendered, linted and then checked in its own worker, so
-    one environment's Python checks overlap the next one's helm subprocess. The
-    timed helm calls (renders, lints, the package) take turns; the untimed
-    render of the chart defaults runs alongside them.
+    The helm calls run back to back in the background (policies/helmwork.py), started by the CLI before
+    it imported this module when it could name them; each environment's values are read and validated
+    while helm runs, and its checks run as soon as its render is out, beside the next helm call.
     """
-    started = time.perf_counter()
     if request.manifests_file:
         text = read_manifests_file(request.manifests_file)
         index = ManifestIndex(parse_manifests(text, origin=request.manifests_file))
@@ -230,43 +221,41 @@ def evaluate_and_time(request: CheckRequest) -> Evaluation:
                           0.0)
     for env in request.environments:
         request.budget.environment(env)  # unknown environment -> InputError before any render
+    plan = helm_plan(request)
+    work = request.helm_work
+    if work is None or not work.plan.same_calls(plan):
+        if work is not None:
+            work.close()  # started for other calls: it must not compete with the ones timed now
+        work = HelmWork(request.helm or find_helm(), plan)
     allowed = load_allowed()
-    helm = request.helm or find_helm()
-    taking_turns = helm.serialised()
-    runs = request.timing_runs
+    pool = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, len(request.environments)))
+    try:
+        base = pool.submit(lambda: base_manifests(work.base_text()))
 
-    with tempfile.TemporaryDirectory(prefix="helm-package-") as package_dir, \
-            ThreadPoolExecutor(max_workers=min(4, len(request.environments) + 1)) as pool:
-        base = pool.submit(render_base, kube_version=request.kube_version, api_versions=API_VERSIONS,
-                           helm=helm, chart=request.chart)
-
-        def work(env: str) -> EnvironmentResult:
-            render = render_environment(env, extra_values=request.extra_values, kube_version=request.kube_version,
-                                        api_versions=API_VERSIONS, helm=taking_turns, chart=request.chart)
-            timings = environment_timings(taking_turns, request, render, runs) if runs else ()
+        def check(env: str) -> EnvironmentResult:
+            layers = load_values_layers(env, request.extra_values, request.chart)
+            check_values_schema(layers, request.chart)  # bad values are bad input, whatever helm said
+            render = render_from(env, layers, work.render(env), work.helm.version_text, request.kube_version)
             ctx = CheckContext(env, request.budget, render.manifests, render.layers)
-            result = EnvironmentResult(ctx, render, *check_environment(ctx, request, render, base.result(), allowed),
-                                       timings=timings)
+            result = EnvironmentResult(ctx, render, *check_environment(ctx, request, render, base.result(), allowed))
             if request.progress:
                 request.progress(env)
             return result
 
-        work_done = pool.map(work, request.environments)
-        package = pool.submit(time_operation, taking_turns, package_operation(Path(package_dir), request.chart),
-                              runs) if runs else None
-        results = list(work_done)
-        timings = [t for r in results for t in r.timings] + ([package.result()] if package else [])
-    return Evaluation(results, timings, time.perf_counter() - started)
+        # In helm's order, so each check starts as its render comes out; results and the first error in
+        # the request's order.
+        checked = {env: pool.submit(check, env) for env in work.plan.environments}
+        results = [checked[env].result() for env in request.environments]
+        timings = work.timings()
+    finally:
+        work.close()  # after an error: no further helm call, and the checks still queued are dropped
+        pool.shutdown(cancel_futures=True)
+    return Evaluation(results, timings, work.seconds)
 
 
-def environment_timings(helm: Helm, request: CheckRequest, render: Render, runs: int) -> tuple[Timing, ...]:
-    """helm lint --strict once per sample (it is the lint check too); the render is the template sample."""
-    env = render.environment
-    lint = time_operation(helm, lint_operation(env, chart=request.chart, kube_version=request.kube_version,
-                                               extra_values=request.extra_values), runs)
-    template = template_operation(env, chart=request.chart, kube_version=request.kube_version,
-                                  api_versions=API_VERSIONS, extra_values=request.extra_values)
-    return lint, time_template(helm, template, render.seconds, runs)
+def helm_plan(request: CheckRequest) -> HelmPlan:
+    return HelmPlan(tuple(request.environments), request.chart, request.kube_version, API_VERSIONS,
+                    tuple(request.extra_values), request.timing_runs)
 
 
 class PerformanceResult(NamedTuple):

@@ -14,9 +14,8 @@ import re
 import shlex
 import shutil
 import subprocess
-import threading
 import time
-from contextlib import nullcontext, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -58,9 +57,6 @@ class Helm:
     path: Path
     version: tuple[int, int, int]
     timeout: float = DEFAULT_TIMEOUT_SECONDS
-    # Set on a serialised copy: its calls take turns, because a timed call sharing the CPU with
-    # another helm measures both of them.
-    turn: threading.Lock | None = field(default=None, compare=False, repr=False)
     # The test fixtures run helm through the `sh` library (the project's mission asks for it); the check's
     # hot path uses a plain subprocess, which costs less per call (scripts/benchmark.py measures both).
     through_sh: bool = field(default=False, compare=False)
@@ -72,10 +68,6 @@ class Helm:
         """A copy that runs helm through the `sh` library."""
         return dataclasses.replace(self, through_sh=True)
 
-    def serialised(self) -> Helm:
-        """A copy whose calls never run at the same time as each other (the caller's Python work still may)."""
-        return dataclasses.replace(self, turn=threading.Lock())
-
     @property
     def version_text(self) -> str:
         return "v" + ".".join(map(str, self.version))
@@ -86,10 +78,9 @@ class Helm:
         env = {**os.environ, **{f"HELM_{kind.upper()}_HOME": str(HELM_HOME / kind) for kind in ("cache", "config",
                                                                                                 "data")}}
         call = self._run_sh if self.through_sh else self._run_subprocess
-        with self.turn or nullcontext():
-            started = time.perf_counter()
-            stdout, stderr, code = call(args, timeout, cwd or REPO_ROOT, env)
-            seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        stdout, stderr, code = call(args, timeout, cwd or REPO_ROOT, env)
+        seconds = time.perf_counter() - started
         if code is None or (TIMEOUT_BINARY and self.through_sh and code in TIMED_OUT):
             raise HelmError(f"helm did not finish within {timeout:g} s: {command}")
         if code != 0:
@@ -158,7 +149,7 @@ def find_helm(variable: str = "HELM") -> Helm:
         raise HelmError(f"helm not found at {path} ({'from $' + variable if configured else 'pinned copy'}); {hint}")
     if not os.access(path, os.X_OK) or path.is_dir():
         raise HelmError(f"helm at {path} is not executable; {hint}")
-    identity = _binary_identity(path)
+    identity = binary_identity(path)
     out = _known_versions().get(identity) or _ask_version(path, hint)
     version = _parse_version(str(out))
     if version is None:
@@ -181,7 +172,7 @@ def _ask_version(path: Path, hint: str) -> str:
         raise HelmError(f"helm at {path} cannot report its version ({exc.__class__.__name__}); {hint}") from None
 
 
-def _binary_identity(path: Path) -> str:
+def binary_identity(path: Path) -> str:
     resolved = path.resolve()
     status = resolved.stat()
     return f"{resolved}|{status.st_size}|{status.st_mtime_ns}|{status.st_ino}"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from policies import CHART_DIR
-from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.helm import DEFAULT_KUBE_VERSION, Helm, HelmResult, find_helm
 from policies.manifests import ManifestIndex, parse_manifests
 from policies.validation import schema_errors
 from policies.yamlsource import KeyPath, SourcedYaml, load_yaml_file
@@ -161,8 +161,13 @@ def render_environment(
     helm = helm or find_helm()
     # values.yaml is the chart's own default; pass only the overlays.
     args = helm_template_args([Path(s.path) for s in layers.files[1:]], kube_version, api_versions, chart)
-    result = helm.run(*args)
+    return render_from(environment, layers, helm.run(*args), helm.version_text, kube_version)
+
+
+def render_from(environment: str, layers: ValuesLayers, result: HelmResult, helm_version: str,
+                kube_version: str) -> Render:
+    """An environment's Render from its `helm template` run (policies/helmwork.py runs it ahead)."""
     manifests = ManifestIndex(parse_manifests(result.stdout, origin=f"helm template ({environment})"))
-    return Render(environment, manifests, layers, result.seconds, result.command, helm.version_text,
-                  kube_version, result.stdout)
+    return Render(environment, manifests, layers, result.seconds, result.command, helm_version, kube_version,
+                  result.stdout)
 
