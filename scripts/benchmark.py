@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Benchmark the default check against its floor: helm doing the same work alone.
 
-    scripts/benchmark.py [--sizes 3,30,300] [--rounds 3]
+    scripts/benchmark.py [--sizes 3,30,300] [--rounds 5] [--large-rounds 1] [--help-runs 20]
 
 For each size N the script builds a temporary copy of the chart with N
 environment values files (copies of development, staging and production in
-turn) and a temporary budget naming them, then alternates, in the same run:
+turn) and a temporary budget naming them, then alternates, in the same run
+(floor, check, floor, check, ...), so both see the same machine load:
 
 - floor: for each environment `helm template` and `helm lint --strict`, then
   one `helm package`, one after another through plain subprocesses: the helm
@@ -17,14 +18,18 @@ turn) and a temporary budget naming them, then alternates, in the same run:
 
 It prints the median of each, the ratio check / floor (targets: <= 1.5 for 3
 environments, <= 1.3 for 300), the cost per environment, the check's peak
-memory (resident set), where one environment's time goes stage by stage, and
-the machine. Run both in one go so they see the same load. A benchmark, not a
-test: nothing here passes or fails.
+memory (resident set), the load average around each size, where the check's
+time went (its helm calls against the floor's, the wall time outside its helm
+stage, its Python checks), `check --help` timed like hyperfine (repeated runs,
+median and spread), where one environment's time goes stage by stage, and the
+machine. Sizes of 100 environments or more take --large-rounds rounds. A
+benchmark, not a test: nothing here passes or fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -34,6 +39,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -93,8 +100,17 @@ def floor(helm_path: Path, chart: Path, names: list[str], package_dir: Path) -> 
     return time.perf_counter() - started
 
 
-def check(chart: Path, budget: Path, waivers: Path, report: Path) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (KiB) of `python -m policies check` as its own process."""
+@dataclass(frozen=True)
+class CheckRun:
+    seconds: float  # wall time of the process
+    peak_kib: int  # its peak resident set
+    helm_stage: float  # the check's own helm stage: first helm call to the last one's end
+    helm_calls: float  # the sum of its timed helm calls (what the floor runs, measured inside the check)
+    python_checks: float  # the sum of its per-rule check times (they run beside helm)
+
+
+def check(chart: Path, budget: Path, waivers: Path, report: Path) -> CheckRun:
+    """`python -m policies check` as its own process, and what its JSON report says about its time."""
     command = [sys.executable, "-m", "policies", "check", "--mode", "warn", "--format", "json",
                "--chart", str(chart), "--budget", str(budget), "--waivers", str(waivers), "--output", str(report)]
     started = time.perf_counter()
@@ -104,7 +120,24 @@ def check(chart: Path, budget: Path, waivers: Path, report: Path) -> tuple[float
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"check exited {process.returncode}; see {report}")
-    return seconds, usage.ru_maxrss
+    data = json.loads(report.read_text(encoding="utf-8"))
+    rows = data["measurements"]
+    stage = next(m["value"] for m in rows if m["name"] == "helm validation stage")
+    calls = sum(m["value"] * m["samples"] for m in rows if m["name"] in ("helm lint", "helm template", "helm package"))
+    python = sum(c["seconds"] or 0.0 for c in data["checks"] if c["environment"])
+    return CheckRun(seconds, usage.ru_maxrss, stage, calls, python)
+
+
+def help_seconds(runs: int) -> list[float]:
+    """`python -m policies check --help` wall times, hyperfine-style: one warm-up, then `runs` runs."""
+    command = [sys.executable, "-m", "policies", "check", "--help"]
+    samples = []
+    for index in range(runs + 1):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        if index:
+            samples.append(time.perf_counter() - started)
+    return samples
 
 
 def median_ms(action: Callable[[], object], rounds: int = 10) -> float:
@@ -132,8 +165,10 @@ def stage_costs(helm: Helm, environment: str = "production") -> list[tuple[str, 
         ("helm lint --strict, plain subprocess", median_ms(lambda: subprocess.run(
             [str(helm.path), "lint", "--strict", str(CHART_DIR), "--kube-version", DEFAULT_KUBE_VERSION,
              "--values", str(values_file_for(environment))], check=True, capture_output=True), rounds=5)),
-        ("import the harness (python -m policies check --help)", median_ms(lambda: subprocess.run(
+        ("start-up until helm can start (check --help)", median_ms(lambda: subprocess.run(
             [sys.executable, "-m", "policies", "check", "--help"], check=True, capture_output=True), rounds=5)),
+        ("import the engine (runs while helm renders)", median_ms(lambda: subprocess.run(
+            [sys.executable, "-c", "import policies.engine"], check=True, capture_output=True), rounds=5)),
         ("values files: load with line numbers", median_ms(lambda: load_values_layers(environment))),
         ("values schema", median_ms(lambda: check_values_schema(layers))),
         ("parse rendered manifests", median_ms(lambda: parse_manifests(render.text))),
@@ -145,39 +180,62 @@ def stage_costs(helm: Helm, environment: str = "production") -> list[tuple[str, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="3,30,300", help="environment counts to measure (comma-separated)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per size (300 environments: 1)")
+    parser.add_argument("--rounds", type=int, default=5, help="floor/check pairs per size below 100 environments")
+    parser.add_argument("--large-rounds", type=int, default=1, help="floor/check pairs per size of 100 or more")
+    parser.add_argument("--help-runs", type=int, default=20, help="timed runs of check --help")
     args = parser.parse_args(argv)
     helm = find_helm()
-    load = os.getloadavg()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu unknown'}, "
-          f"Python {platform.python_version()}, helm {helm.version_text}, load average {load[0]:.1f} at start",
-          flush=True)
-    header = ("envs", "floor s", "check s", "check/floor", "floor ms/env", "check ms/env", "check peak MiB")
-    rows = []
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}, "
+          f"helm {helm.version_text}, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    header = ("envs", "rounds", "load", "floor s", "check s", "check/floor", "floor ms/env", "check ms/env",
+              "check peak MiB")
+    rows, breakdown = [], []
     for count in (int(s) for s in args.sizes.split(",")):
-        rounds = 1 if count >= 300 else args.rounds
+        rounds = args.large_rounds if count >= 100 else args.rounds
         with tempfile.TemporaryDirectory(prefix="pf-bench-") as tmp:
             chart, budget, waivers, names = build_fixture(Path(tmp), count)
             report, package_dir = Path(tmp) / "report.json", Path(tmp) / "dist"
-            check(chart, budget, waivers, report)  # warm-up: page cache, helm's first exec
-            floors, checks, peaks = [], [], []
+            check(chart, budget, waivers, report)  # warm-up: page cache, helm's first exec, the defaults render
+            load_before = os.getloadavg()[0]
+            floors: list[float] = []
+            checks: list[CheckRun] = []
             for _ in range(rounds):  # interleaved, so both see the same machine load
                 floors.append(floor(helm.path, chart, names, package_dir))
-                seconds, peak = check(chart, budget, waivers, report)
-                checks.append(seconds)
-                peaks.append(peak)
-            f, c = statistics.median(floors), statistics.median(checks)
-            rows.append((str(count), f"{f:.2f}", f"{c:.2f}", f"{c / f:.2f}x", f"{f / count * 1000:.0f}",
-                         f"{c / count * 1000:.0f}", f"{max(peaks) / 1024:.0f}"))
-            print(f"  {count} environments: floor {f:.2f} s, check {c:.2f} s", file=sys.stderr, flush=True)
+                checks.append(check(chart, budget, waivers, report))
+            load = f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"
+            f, c = statistics.median(floors), statistics.median(r.seconds for r in checks)
+            rows.append((str(count), str(rounds), load, f"{f:.2f}", f"{c:.2f}", f"{c / f:.2f}x",
+                         f"{f / count * 1000:.0f}", f"{c / count * 1000:.0f}",
+                         f"{max(r.peak_kib for r in checks) / 1024:.0f}"))
+            median_run = sorted(checks, key=lambda r: r.seconds)[len(checks) // 2]
+            breakdown.append((count, f, median_run))
+            print(f"  {count} environments: floor {f:.2f} s, check {c:.2f} s ({c / f:.2f}x), load {load}",
+                  file=sys.stderr, flush=True)
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
     for row in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
+        print("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
+    print("\nWhere the check's time went (its median run; seconds):")
+    print("  envs  floor  check  check's helm calls  check's helm stage  outside the helm stage  Python checks")
+    for count, f, r in breakdown:
+        print(f"  {count:>4}  {f:5.2f}  {r.seconds:5.2f}  {r.helm_calls:18.2f}  {r.helm_stage:18.2f}  "
+              f"{r.seconds - r.helm_stage:22.2f}  {r.python_checks:13.2f}")
+    samples = help_seconds(args.help_runs)
+    print(f"\ncheck --help: median {statistics.median(samples) * 1000:.0f} ms, min {min(samples) * 1000:.0f} ms, "
+          f"max {max(samples) * 1000:.0f} ms over {len(samples)} runs (target: under 150 ms)")
     print("\nWhere one environment's time goes (production, median of 10, ms):")
     for stage, ms in stage_costs(helm):
         print(f"  {stage:<54} {ms:7.1f}")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end")
     return 0
+
+
+def cpu_model() -> str:
+    with suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "cpu unknown"
 
 
 if __name__ == "__main__":
