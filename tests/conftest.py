@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sessionrenders import CachedRenders
 
 from policies import CHART_DIR
 from policies.budget import Budget, load_budget
@@ -34,13 +35,24 @@ def helm() -> Helm:
 
 
 @pytest.fixture(scope="session")
-def render_env(helm: Helm) -> Callable[[str], Render]:
-    """Render an environment once per session (helm template is the slow part)."""
+def render_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session renders are shared between xdist workers (tests/sessionrenders.py): pytest's
+    cache folder (git-ignored), or with the cache plugin off a folder all workers of this run share."""
+    config_cache = getattr(request.config, "cache", None)
+    if config_cache is not None:
+        return config_cache.mkdir("helm-renders")
+    return tmp_path_factory.getbasetemp().parent / "helm-renders"
+
+
+@pytest.fixture(scope="session")
+def render_env(helm: Helm, render_cache: Path) -> Callable[[str], Render]:
+    """Render an environment once per session (helm template is the slow part), shared between workers."""
+    cached = CachedRenders(helm, render_cache)
     cache: dict[str, Render] = {}
 
     def render(environment: str) -> Render:
         if environment not in cache:
-            cache[environment] = render_environment(environment, helm=helm, api_versions=API_VERSIONS)
+            cache[environment] = render_environment(environment, helm=cached, api_versions=API_VERSIONS)
         return cache[environment]
 
     return render
@@ -70,9 +82,9 @@ def chart_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def render_env_helm3() -> Callable[[str], Render]:
+def render_env_helm3(render_cache: Path) -> Callable[[str], Render]:
     """Render an environment once per session with the pinned Helm 3 ($HELM3), settings as render_env."""
-    helm3 = find_helm("HELM3").via_sh()
+    helm3 = CachedRenders(find_helm("HELM3").via_sh(), render_cache)
     cache: dict[str, Render] = {}
 
     def render(environment: str) -> Render:
@@ -86,7 +98,8 @@ def render_env_helm3() -> Callable[[str], Render]:
 
 @pytest.fixture(scope="session")
 def base_render(helm: Helm) -> ManifestIndex:
-    """The chart rendered with values.yaml alone (what each environment is a diff over)."""
+    """The chart rendered with values.yaml alone (what each environment is a diff over); render_base keeps
+    it between runs and processes itself (policies/rendercache.py), so workers share it already."""
     return render_base(helm=helm, api_versions=API_VERSIONS)
 
 
