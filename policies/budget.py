@@ -9,13 +9,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from policies import PACKAGE_DIR
+from policies import BUDGET_FILE, PACKAGE_DIR
 from policies.errors import InputError
 from policies.quantity import parse_resource
 from policies.validation import validate_or_raise
 from policies.yamlsource import SourcedYaml, load_yaml_file
 
-BUDGET_FILE = PACKAGE_DIR / "budget.yaml"
 BUDGET_SCHEMA = PACKAGE_DIR / "budget.schema.json"
 RESOURCES = ("cpu", "memory")
 KINDS = ("requests", "limits")

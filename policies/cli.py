@@ -15,19 +15,18 @@ import datetime as dt
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from policies import CHART_DIR
+from policies import BUDGET_FILE, CHART_DIR, WAIVERS_FILE
 from policies.atomic import write_text_atomic
-from policies.budget import BUDGET_FILE, load_budget
 from policies.errors import InputError
 from policies.helm import DEFAULT_KUBE_VERSION, find_helm
-from policies.helmwork import HelmPlan, HelmWork
 from policies.outcome import EXIT_INPUT_ERROR
-from policies.render import API_VERSIONS
-from policies.reports import FORMATS, REPORT_FILES, github, render_report
-from policies.reports.inputerror import render_input_error
-from policies.timing import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
-from policies.waivers import WAIVERS_FILE, load_waivers
+from policies.reports import FORMATS, REPORT_FILES, render_report
+from policies.samples import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
+
+if TYPE_CHECKING:
+    from policies.helmwork import HelmWork
 
 
 class Parser(argparse.ArgumentParser):
@@ -140,6 +139,9 @@ def start_helm_work(args: argparse.Namespace) -> HelmWork | None:
         return None
     if args.helm_timeout:
         helm = helm.with_timeout(args.helm_timeout)
+    from policies.helmwork import HelmPlan, HelmWork  # lazy: --help needs none of it
+    from policies.render import API_VERSIONS  # lazy: --help needs none of it
+
     return HelmWork(helm, HelmPlan(tuple(environments), chart, args.kube_version, API_VERSIONS, tuple(args.values),
                                    runs))
 
@@ -156,7 +158,9 @@ def run(args: argparse.Namespace) -> int:
 def run_check_command(args: argparse.Namespace, helm_work: HelmWork | None) -> int:
     # The engine (rules, schemas, drift, baselines) is imported once the arguments are known to be a check
     # to run, so `--help` and usage errors answer at once; helm is already running.
+    from policies.budget import load_budget  # lazy: start-up speed
     from policies.engine import CheckRequest, run_check  # lazy: start-up speed
+    from policies.waivers import load_waivers  # lazy: start-up speed
 
     budget = load_budget(args.budget)
     environments = args.environments or budget.environments
@@ -204,6 +208,7 @@ def run_check_command(args: argparse.Namespace, helm_work: HelmWork | None) -> i
 def run_baseline(args: argparse.Namespace) -> int:
     """Render, time and (optionally) read CI figures, then write the baseline."""
     from policies import baseline  # lazy: start-up speed
+    from policies.budget import load_budget  # lazy: start-up speed
     from policies.engine import API_VERSIONS, CheckRequest, evaluate  # lazy: start-up speed
     from policies.phasetarget import record_phase_start  # lazy: start-up speed
     from policies.pipeline import load_measurements  # lazy: start-up speed
@@ -244,6 +249,8 @@ def write_error_reports(args: argparse.Namespace, error: InputError) -> None:
     targets = [(args.output, args.format)] if args.output else []
     if args.reports_dir:
         targets += [(args.reports_dir / name, fmt) for name, fmt in REPORT_FILES.items()]
+    from policies.reports.inputerror import render_input_error  # lazy: only after bad input
+
     for path, fmt in targets:
         try:
             write_text_atomic(path, render_input_error(error, fmt))
@@ -258,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if getattr(args, "format", None) == "github":
+            from policies.reports import github  # lazy: only after bad input
+
             sys.stdout.write(github.input_error(exc))
         write_error_reports(args, exc)
         return EXIT_INPUT_ERROR

@@ -16,7 +16,6 @@ stage of a run is judged against the pipeline's helm validation SLA.
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -25,15 +24,12 @@ from pathlib import Path
 
 from policies import CHART_DIR
 from policies.budget import Budget
-from policies.errors import InputError
 from policies.findings import Finding, failure
 from policies.helm import DEFAULT_KUBE_VERSION, Helm, HelmError
 from policies.outcome import Measurement
 from policies.render import helm_template_args, values_file_for
 from policies.ruledecl import Rule, declare
 
-DEFAULT_RUNS = 1
-RUNS_VARIABLE = "POLICIES_TIMING_RUNS"
 STAGE_RULE = "pipeline.helm-validation"
 # helm lint/template/package failing outright is a broken chart, not a slow one: a safety rule.
 HELM_ERROR_RULE = "helm.error"
@@ -50,17 +46,6 @@ RULES = declare(
     Rule(STAGE_RULE, "helm validation within pipeline.helmValidationSeconds",
          spec="Deployment Pipeline SLAs / CI/CD Performance"),
 )
-
-
-def default_runs() -> int:
-    """Timed runs per operation: $POLICIES_TIMING_RUNS, else DEFAULT_RUNS."""
-    text = os.environ.get(RUNS_VARIABLE, "").strip()
-    if not text:
-        return DEFAULT_RUNS
-    if not text.isdigit():
-        raise InputError(f"expected a whole number of timed runs (0 disables timing), found {text!r}",
-                         key=RUNS_VARIABLE)
-    return int(text)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from policies import PACKAGE_DIR
+from policies import PACKAGE_DIR, WAIVERS_FILE
 from policies.errors import InputError
 from policies.findings import Finding, failure
 from policies.paths import display_path
@@ -21,7 +21,6 @@ from policies.ruledecl import Rule, declare
 from policies.validation import validate_or_raise
 from policies.yamlsource import load_yaml_file
 
-WAIVERS_FILE = PACKAGE_DIR / "waivers.yaml"
 WAIVERS_SCHEMA = PACKAGE_DIR / "waivers.schema.json"
 RULES = declare(
     Rule("waiver.expired", "a waiver past its expiry date", control="project: policies/waivers.yaml"),

@@ -9,9 +9,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-# What a check run needs and argument parsing does not: the schema validator, the process
-# library that runs helm, the baseline differ, property-based testing, and the engine with its rules.
-HEAVY = ("jsonschema", "sh", "deepdiff", "hypothesis", "policies.engine", "policies.rules", "statistics")
+# What a check run needs and argument parsing does not: the schema validator, the YAML parser, the process
+# library that runs helm, the baseline differ, property-based testing, the engine with its rules, the
+# background helm runner and the report writers.
+HEAVY = ("jsonschema", "yaml", "sh", "deepdiff", "hypothesis", "policies.engine", "policies.rules", "statistics",
+         "policies.helmwork", "policies.budget", "policies.waivers", "policies.reports.html",
+         "policies.reports.junit", "policies.reports.markdown")
 
 
 def test_should_parse_arguments_without_importing_the_engine_or_its_libraries():
@@ -31,3 +34,14 @@ def test_should_load_the_schema_validator_when_a_schema_is_first_used():
              "print('jsonschema' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "True"
+
+
+def test_should_answer_check_help_through_the_command_without_importing_the_engine_or_its_libraries():
+    probe = ("import contextlib, io, sys\n"
+             "from policies.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):\n"
+             "    main(['check', '--help'])\n"
+             "assert '--timing-runs' in out.getvalue()\n"
+             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -23,10 +23,10 @@ from policies.cli import main
 from policies.engine import CheckRequest, run_check
 from policies.errors import InputError
 from policies.helm import Helm, HelmError
+from policies.samples import default_runs
 from policies.timing import (
     Operation,
     Timing,
-    default_runs,
     judge,
     judge_stage,
     lint_operation,
