@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import copy
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from policies import CHART_DIR
-from policies.budget import Budget
+from policies.budget import Budget, load_budget
 from policies.context import CheckContext
 from policies.engine import locate
 from policies.findings import Finding
 from policies.manifests import Manifest, ManifestIndex, parse_manifests
-from policies.render import Render
+from policies.paths import display_path
+from policies.render import Render, ValuesLayers
+from policies.yamlsource import load_yaml_file
 
 Check = Callable[[CheckContext], Iterable[Finding]]
 
@@ -73,3 +78,108 @@ def unguarded(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ResourceQuota (guard.* safety findings); tests about judging one budget finding drop the guards, and run
     with a budget whose environment asks for none (builders.budget_with(env, admissionGuards=False))."""
     return [doc for doc in docs if doc["kind"] not in ("LimitRange", "ResourceQuota")]
+
+
+# --- Exact findings: what every rule test compares -------------------------------------------------------------
+
+MARKER = "LOCATED-HERE"
+# A field path as findings write it: `spec.containers[0].env[name=X].value`, `metadata.annotations["a/b"]`.
+# Parsed here, not with policies.manifests, so the expected line does not come from the code under test.
+_FIELD_STEP = re.compile(r'\.?([^.\[\]]+)|\[(\d+|\*)\]|\[name=([^\]]*)\]|\[("(?:[^"\\]|\\.)*")\]')
+Expected = tuple[str, str | None, str | None]  # (rule, resource, field): where comes from the written file
+
+
+def dump(docs: Sequence[Any]) -> str:
+    """How the rule tests write documents (and values) to a file."""
+    return yaml.safe_dump_all(list(docs), sort_keys=False)
+
+
+def _written_steps(node: Any, field: str | None) -> list[str | int]:
+    """The keys and indexes of `field` that are written in node; it stops at the first one that is not."""
+    steps: list[str | int] = []
+    for match in _FIELD_STEP.finditer(field or ""):
+        key, index, named, quoted = match.groups()
+        if index == "*":
+            break  # every item: the list itself is the place
+        if index is not None:
+            step: str | int = int(index)
+        elif named is not None:
+            found = [i for i, item in enumerate(node if isinstance(node, list) else [])
+                     if isinstance(item, dict) and item.get("name") == named]
+            if not found:
+                break
+            step = found[0]
+        else:
+            step = json.loads(quoted) if quoted is not None else key
+        if isinstance(node, dict) and step in node or \
+                isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+            steps.append(step)
+        else:
+            break
+    return steps
+
+
+def written_line(documents: Sequence[Any], index: int, field: str | None) -> int:
+    """The line of `field` of documents[index] in dump(documents), read back from the text: the field's value
+    (or, when it is not written, its deepest written parent) becomes a marker and the dump is searched for it.
+    Nothing up to that key's line moves, so this is the line an editor shows."""
+    steps = _written_steps(documents[index], field)
+    if not steps:  # the document itself: its first line, after the `---` that separates it from the one before
+        before = dump(documents[:index]) if index else ""
+        return len(before.splitlines()) + (2 if index else 1)
+    marked = copy.deepcopy(list(documents))
+    node = marked[index]
+    for step in steps[:-1]:
+        node = node[step]
+    node[steps[-1]] = MARKER
+    return next(number for number, line in enumerate(dump(marked).splitlines(), start=1) if MARKER in line)
+
+
+def _ref(doc: dict[str, Any]) -> str:
+    return f"{doc.get('kind', '')}/{(doc.get('metadata') or {}).get('name', '')}"
+
+
+class RuleCase:
+    """One rule-test case on disk: documents written as `check --manifests` reads them (and, optionally, a
+    values file), checked by the rule families, every finding located as the engine locates it."""
+
+    def __init__(self, directory: Path, docs: Sequence[dict[str, Any]], *, environment: str = "production",
+                 budget: Budget | None = None, values: dict[str, Any] | None = None) -> None:
+        self.docs = list(docs)
+        self.environment = environment
+        self.budget = budget or load_budget()
+        self.path = directory / "manifests.yaml"
+        self.path.write_text(dump(self.docs), encoding="utf-8")
+        self.values = values
+        self.values_path = directory / "values.yaml" if values is not None else None
+        if self.values_path is not None:
+            self.values_path.write_text(dump([values]), encoding="utf-8")
+
+    def context(self) -> CheckContext:
+        text = self.path.read_text(encoding="utf-8")
+        layers = ValuesLayers((load_yaml_file(self.values_path),)) if self.values_path else None
+        return CheckContext(self.environment, self.budget, ManifestIndex(parse_manifests(text, origin=self.path)),
+                            layers)
+
+    def findings(self, *checks: Check) -> list[Finding]:
+        ctx = self.context()
+        return [locate(finding, ctx, CHART_DIR) for check in checks for finding in check(ctx)]
+
+    def found(self, *checks: Check) -> list[FindingTuple]:
+        """What the rules report: (rule, resource, field, file, line) of every finding, in order."""
+        return finding_tuples(self.findings(*checks))
+
+    def at(self, *expected: Expected) -> list[FindingTuple]:
+        """The tuples the findings must be: each (rule, resource, field) at the line of that field in the
+        documents written (a finding without a resource: the line of the values key)."""
+        tuples: list[FindingTuple] = []
+        for rule, resource, field in expected:
+            if resource is None:
+                assert self.values_path is not None, f"{rule} {field}: no resource and no values file"
+                tuples.append((rule, resource, field, display_path(self.values_path),
+                               written_line([self.values], 0, field)))
+                continue
+            [index] = [i for i, doc in enumerate(self.docs) if _ref(doc) == resource]
+            tuples.append((rule, resource, field, display_path(self.path), written_line(self.docs, index, field)))
+        return tuples

@@ -104,8 +104,10 @@ def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]
 
     for id_key in ("runAsUser", "runAsGroup"):
         value, key = setting(id_key)
+        # An id the container inherits is fixed where it is written: the pod's securityContext.
+        owner = f"{manifest.pod_spec_path()}.securityContext" if key[0] == "podSecurityContext" else field
         if isinstance(value, bool) or not isinstance(value, int) or value < MIN_ID:
-            yield fail("security.high-uid-gid", f"{id_key} is not a fixed high id", f"{field}.{id_key}",
+            yield fail("security.high-uid-gid", f"{id_key} is not a fixed high id", f"{owner}.{id_key}",
                        f">= {MIN_ID}", "unset" if value is None else value, key)
     if sc.get("readOnlyRootFilesystem") is not True:
         yield fail("security.read-only-root", "the root filesystem is writable",
