@@ -100,7 +100,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for secret in ctx.manifests.of_kind("Secret"):
         keys = sorted({*(secret.doc.get("data") or {}), *(secret.doc.get("stringData") or {})})
         if keys:
+            # Point at what is written: `stringData` when only it carries the material.
+            field = "data" if secret.doc.get("data") or not secret.doc.get("stringData") else "stringData"
             yield failure("secrets.rendered-secret", "the chart renders a Secret with data",
                           environment=ctx.environment, resource=secret.ref, source=secret.source,
-                          field="data", expected=f"no Secret in the chart; {HINT}",
+                          field=field, expected=f"no Secret in the chart; {HINT}",
                           actual=f"keys {', '.join(keys)}")
