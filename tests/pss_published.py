@@ -129,3 +129,15 @@ def baseline_forbids(control: Control, value: Any) -> Control | None:
         if other.name == control.name and value in other.forbidden and set(other.fields) & set(control.fields):
             return other
     return None
+
+
+def restricted_forbids(control: Control, field: str, value: Any) -> list[Control]:
+    """The restricted controls that forbid a value a baseline control allows at the same field.
+
+    A value the baseline admits can still break the restricted profile (adding CHOWN, for one): the
+    restricted table's allowed values for that field are a closed list, so anything outside it fails there.
+    """
+    if control.profile != "baseline":
+        return []
+    return [other for other in CONTROLS
+            if other.profile == "restricted" and field in other.fields and value not in other.allowed]

@@ -4,18 +4,24 @@ For each control, each allowed value passes and each forbidden value fails with
 the rule named for the control, at each level the value can be set: pod, app
 container, init container and native sidecar; in a Deployment, a CronJob and a
 bare Pod.
+
+Each case is written to a file as `check --manifests` reads it and compared as the full list of
+(rule, resource, field, file, line) its findings make, the line read back from the written file
+(tests/rulekit.py: RuleCase).
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from builders import container, context, pod_security_context
-from pss_published import CONTROLS, UNSET, Control, baseline_forbids, rule_id
+from pss_published import CONTROLS, UNSET, Control, baseline_forbids, restricted_forbids, rule_id
+from rulekit import Expected, FindingTuple, RuleCase
 
 from policies.kubeschema import chart_kube_versions
 from policies.rules import pod_security
@@ -124,24 +130,45 @@ def apply(kind: str, field: str, where: str, index: int, value: Any) -> tuple[di
             spec[where][index]["name"])
 
 
-def pss_findings(doc: dict[str, Any]) -> list[tuple[str | None, ...]]:
-    return [(f.rule, f.resource, f.field, f.container) for f in pod_security.check(context(doc))]
+Judged = tuple[list[FindingTuple], list[str | None], RuleCase]
+
+
+@pytest.fixture
+def judge(tmp_path: Path) -> Callable[[dict[str, Any]], Judged]:
+    """The document written to a file and judged: (found tuples, each finding's container, the case)."""
+    def run(doc: dict[str, Any]) -> Judged:
+        case = RuleCase(tmp_path, [doc])
+        findings = case.findings(pod_security.check)
+        return [(f.rule, f.resource, f.field, f.file, f.line) for f in findings], \
+            [f.container for f in findings], case
+    return run
+
+
+@pytest.fixture
+def expect(judge: Callable[[dict[str, Any]], Judged]) -> Callable[..., None]:
+    """The document's findings are exactly `expected`, each at the line of its field in the written file."""
+    def check(doc: dict[str, Any], *expected: Expected) -> None:
+        found, _, case = judge(doc)
+        assert found == case.at(*expected)
+    return check
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(("control", "field", "where", "index", "name", "value", "allowed"), list(cases()))
-def test_should_judge_each_value_of_the_published_table(kind: str, control: Control, field: str, where: str,
+def test_should_judge_each_value_of_the_published_table(judge, kind: str, control: Control, field: str, where: str,
                                                         index: int, name: str, value: Any, allowed: bool) -> None:
     doc, path, container_name = apply(kind, field, where, index, value)
-    found = pss_findings(doc)
+    found, containers, case = judge(doc)
     rule = rule_id(control)
     if allowed:
-        assert [f for f in found if f[0] == rule] == []
-        if control.profile == "restricted":
-            assert found == []
+        # Allowed by this control; a baseline value outside restricted's closed list fails that control alone.
+        assert found == case.at(*[(rule_id(other), f"{kind}/pf", path)
+                                  for other in restricted_forbids(control, field, value)])
+        assert rule not in {f[0] for f in found}
     else:
         reported_as = rule_id(baseline_forbids(control, value) or control)
-        assert found == [(reported_as, f"{kind}/pf", path, container_name)]
+        assert found == case.at((reported_as, f"{kind}/pf", path))
+        assert containers == [container_name]
 
 
 def test_should_have_one_rule_per_published_control() -> None:
@@ -162,53 +189,54 @@ def test_should_say_in_each_finding_at_which_version_it_was_judged() -> None:
 @pytest.mark.parametrize(("key", "rule"), [("runAsNonRoot", "pss.restricted.running-as-non-root"),
                                            ("seccompProfile", "pss.restricted.seccomp")])
 @pytest.mark.parametrize(("where", "index"), [("containers", 0), ("initContainers", 0), ("initContainers", 1)])
-def test_should_require_the_setting_on_a_container_when_the_pod_leaves_it_unset(key: str, rule: str, where: str,
-                                                                                 index: int) -> None:
+def test_should_require_the_setting_on_a_container_when_the_pod_leaves_it_unset(judge, key: str, rule: str,
+                                                                                 where: str, index: int) -> None:
     spec = pod_spec()
     del spec["securityContext"][key]
     del spec[where][index]["securityContext"][key]
     field = f"spec.template.spec.{where}[{index}].securityContext.{key}"
     field += ".type" if key == "seccompProfile" else ""
-    assert pss_findings(workload("Deployment", spec)) == [(rule, "Deployment/pf", field, spec[where][index]["name"])]
+    found, containers, case = judge(workload("Deployment", spec))
+    assert found == case.at((rule, "Deployment/pf", field))
+    assert containers == [spec[where][index]["name"]]
 
 
 @pytest.mark.parametrize("key", ["runAsNonRoot", "seccompProfile", "runAsUser"])
-def test_should_accept_the_setting_only_at_pod_level(key: str) -> None:
+def test_should_accept_the_setting_only_at_pod_level(expect, key: str) -> None:
     spec = pod_spec()
     for item in (*spec["containers"], *spec["initContainers"]):
         del item["securityContext"][key]
-    assert pss_findings(workload("Deployment", spec)) == []
+    expect(workload("Deployment", spec))
 
 
-def test_should_fail_an_explicit_pod_level_false_even_when_every_container_says_true() -> None:
+def test_should_fail_an_explicit_pod_level_false_even_when_every_container_says_true(expect) -> None:
     spec = pod_spec()
     spec["securityContext"]["runAsNonRoot"] = False
-    assert pss_findings(workload("Pod", spec)) == [
-        ("pss.restricted.running-as-non-root", "Pod/pf", "spec.securityContext.runAsNonRoot", None)]
+    expect(workload("Pod", spec), ("pss.restricted.running-as-non-root", "Pod/pf", "spec.securityContext.runAsNonRoot"))
 
 
-def test_should_not_relax_proc_mount_for_pods_without_host_users_at_1_31() -> None:
+def test_should_not_relax_proc_mount_for_pods_without_host_users_at_1_31(expect) -> None:
     spec = pod_spec()
     spec["hostUsers"] = False
     spec["containers"][0]["securityContext"]["procMount"] = "Unmasked"
-    assert pss_findings(workload("Pod", spec)) == [
-        ("pss.baseline.proc-mount-type", "Pod/pf", "spec.containers[0].securityContext.procMount", "app")]
+    expect(workload("Pod", spec),
+           ("pss.baseline.proc-mount-type", "Pod/pf", "spec.containers[0].securityContext.procMount"))
 
 
-def test_should_exempt_windows_pods_from_the_linux_only_restricted_controls() -> None:
+def test_should_exempt_windows_pods_from_the_linux_only_restricted_controls(expect) -> None:
     spec = pod_spec()
     spec["os"] = {"name": "windows"}
     for item in (*spec["containers"], *spec["initContainers"]):
         for key in ("allowPrivilegeEscalation", "seccompProfile", "capabilities"):
             del item["securityContext"][key]
     del spec["securityContext"]["seccompProfile"]
-    assert pss_findings(workload("Pod", spec)) == []
+    expect(workload("Pod", spec))
 
 
-def test_should_accept_an_selinux_level_with_a_container_type() -> None:
+def test_should_accept_an_selinux_level_with_a_container_type(expect) -> None:
     spec = pod_spec()
     spec["securityContext"]["seLinuxOptions"] = {"type": "container_t", "level": "s0:c123,c456"}
-    assert pss_findings(workload("Pod", spec)) == []
+    expect(workload("Pod", spec))
 
 
 def test_should_point_pod_and_container_findings_at_their_values_keys() -> None:
@@ -224,39 +252,38 @@ def test_should_point_pod_and_container_findings_at_their_values_keys() -> None:
     ("runAsNonRoot", False, "pss.restricted.running-as-non-root"),
     ("runAsUser", 0, "pss.restricted.running-as-non-root-user"),
 ])
-def test_should_not_relax_the_identity_controls_for_pods_without_host_users_at_1_31(key: str, value: object,
-                                                                                    rule: str) -> None:
+def test_should_not_relax_the_identity_controls_for_pods_without_host_users_at_1_31(expect, key: str,
+                                                                                    value: object, rule: str) -> None:
     spec = pod_spec()
     spec["hostUsers"] = False
     spec["containers"][0]["securityContext"][key] = value
-    assert pss_findings(workload("Pod", spec)) == [
-        (rule, "Pod/pf", f"spec.containers[0].securityContext.{key}", "app")]
+    expect(workload("Pod", spec), (rule, "Pod/pf", f"spec.containers[0].securityContext.{key}"))
 
 
 @pytest.mark.parametrize(("field", "value"), [("hostNetwork", 1), ("hostPID", "true")])
-def test_should_not_take_a_truthy_non_boolean_for_false(field: str, value: object) -> None:
+def test_should_not_take_a_truthy_non_boolean_for_false(expect, field: str, value: object) -> None:
     spec = pod_spec()
     spec[field] = value
-    assert [f[0] for f in pss_findings(workload("Pod", spec))] == ["pss.baseline.host-namespaces"]
+    expect(workload("Pod", spec), ("pss.baseline.host-namespaces", "Pod/pf", f"spec.{field}"))
 
 
-def test_should_take_a_volume_without_a_source_as_the_empty_dir_kubernetes_defaults_it_to() -> None:
+def test_should_take_a_volume_without_a_source_as_the_empty_dir_kubernetes_defaults_it_to(expect) -> None:
     spec = pod_spec()
     spec["volumes"] = [{"name": "scratch"}]
-    assert pss_findings(workload("Pod", spec)) == []
+    expect(workload("Pod", spec))
 
 
-def test_should_not_take_1_for_true_where_the_value_must_be_true() -> None:
+def test_should_not_take_1_for_true_where_the_value_must_be_true(expect) -> None:
     spec = pod_spec()
     spec["containers"][0]["securityContext"]["runAsNonRoot"] = 1
-    assert pss_findings(workload("Pod", spec)) == [
-        ("pss.restricted.running-as-non-root", "Pod/pf", "spec.containers[0].securityContext.runAsNonRoot", "app")]
+    expect(workload("Pod", spec),
+           ("pss.restricted.running-as-non-root", "Pod/pf", "spec.containers[0].securityContext.runAsNonRoot"))
 
 
 @pytest.mark.parametrize("kind", ["StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"])
-def test_should_check_every_kind_that_carries_a_pod_template(kind: str) -> None:
+def test_should_check_every_kind_that_carries_a_pod_template(expect, kind: str) -> None:
     spec = pod_spec()
     spec["hostPID"] = True
     doc = workload("Deployment", spec)
     doc["kind"] = kind
-    assert pss_findings(doc) == [("pss.baseline.host-namespaces", f"{kind}/pf", "spec.template.spec.hostPID", None)]
+    expect(doc, ("pss.baseline.host-namespaces", f"{kind}/pf", "spec.template.spec.hostPID"))
