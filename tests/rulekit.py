@@ -45,10 +45,6 @@ def run_rule(check: Check, docs: list[dict[str, Any]], environment: str, budget:
     return list(check(CheckContext(environment, budget, index)))
 
 
-def rule_ids(findings: Iterable[Finding]) -> set[str]:
-    return {f.rule for f in findings}
-
-
 def run_rule_on_file(check: Check, docs: list[dict[str, Any]], environment: str, budget: Budget,
                      path: Path) -> list[Finding]:
     """Run a rule as `check --manifests` would: docs written to `path`, findings located in it."""
