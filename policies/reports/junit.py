@@ -7,11 +7,12 @@ testcase per measurement. A check the run did not ask for (timing off, no CI
 figures, no baseline, no waivers) has no testcase; one asked for that this
 input cannot support (drift with --manifests) is `<skipped>` with the reason;
 neither is ever a pass. There is no single JUnit schema; this writes what the
-common viewers read (README: "JUnit report"):
+common viewers read (README: "JUnit" names which viewer shows what, from each one's parser):
 
-- failure: `<failure message type>` (every viewer);
-- warning: `<system-err>` text (GitHub test reporters, GitLab, Jenkins) and a
-  `warning` property (viewers that show properties);
+- failure: `<failure message type>` with the details as text (GitLab shows only the text);
+- skipped: the reason as `message` (Jenkins) and as text (GitLab);
+- warning: `<system-err>` text and a `warning` property (Jenkins shows both, the property
+  with keepProperties; GitLab and dorny/test-reporter show nothing of a passed test);
 - waived: `<system-out>` with the waiver's reason and expiry, and a `waived` property;
 - `time` on every suite and testcase, in seconds.
 """
@@ -50,7 +51,8 @@ def _case(suite: ET.Element, classname: str, run: CheckRun, hits: list[Finding],
         for finding in waived:
             ET.SubElement(properties, "property", name="waived", value=_waived(finding))
     if not run.ran:
-        ET.SubElement(case, "skipped", message=run.skipped or "")
+        # The reason twice: Jenkins reads the message attribute, GitLab only the element's text.
+        ET.SubElement(case, "skipped", message=run.skipped or "").text = run.skipped or ""
     if failing:
         node = ET.SubElement(case, "failure", message=failing[0].message, type=run.rule)
         node.text = "\n".join(
