@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ class ValuesLayers:
 
     files: tuple[SourcedYaml, ...]
 
-    @property
+    @cached_property  # read by several rules per environment; the layers never change
     def merged(self) -> dict[str, Any]:
         merged: dict[str, Any] = {}
         for sourced in self.files:
@@ -97,9 +98,22 @@ def _value_at(data: Any, key_path: KeyPath) -> Any:
 
 def load_values_layers(environment: str, extra_values: tuple[Path, ...] = (), chart: Path = CHART_DIR) -> ValuesLayers:
     env_file = values_file_for(environment, chart)
-    files = [load_yaml_file(chart / "values.yaml"), load_yaml_file(env_file)]
+    files = [chart_defaults(chart / "values.yaml"), load_yaml_file(env_file)]
     files.extend(load_yaml_file(path) for path in extra_values)
     return ValuesLayers(tuple(files))
+
+
+def chart_defaults(path: Path) -> SourcedYaml:
+    """The chart's values.yaml, parsed once per run however many environments layer over it (an edit,
+    seen by its size, modification time or inode, is parsed again)."""
+    status = path.stat() if path.is_file() else None
+    identity = (status.st_size, status.st_mtime_ns, status.st_ino) if status else None
+    return _parsed(path, identity)
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: Path, identity: tuple[int, int, int] | None) -> SourcedYaml:
+    return load_yaml_file(path)  # read-only from here on: the layers are merged into copies
 
 
 def check_values_schema(layers: ValuesLayers, chart: Path = CHART_DIR) -> None:
