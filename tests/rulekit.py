@@ -168,20 +168,25 @@ class RuleCase:
         ctx = self.context()
         return [locate(finding, ctx, CHART_DIR) for check in checks for finding in check(ctx)]
 
-    def found(self, *checks: Check) -> list[FindingTuple]:
-        """What the rules report: (rule, resource, field, file, line) of every finding, in order."""
-        return finding_tuples(self.findings(*checks))
+    def found(self, *checks: Check, also: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+        """What the rules report: (rule, resource, field, file, line) of every finding, in order, followed by
+        the finding attributes named in `also` (e.g. "actual")."""
+        findings = self.findings(*checks)
+        return [(*where, *(getattr(f, name) for name in also))
+                for where, f in zip(finding_tuples(findings), findings, strict=True)]
 
-    def at(self, *expected: Expected) -> list[FindingTuple]:
-        """The tuples the findings must be: each (rule, resource, field) at the line of that field in the
-        documents written (a finding without a resource: the line of the values key)."""
-        tuples: list[FindingTuple] = []
-        for rule, resource, field in expected:
+    def at(self, *expected: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The tuples the findings must be: each (rule, resource, field, *also) becomes (rule, resource, field,
+        file, line, *also), the line that of the field in the documents written (a finding without a
+        resource: the line of the values key)."""
+        tuples: list[tuple[Any, ...]] = []
+        for rule, resource, field, *also in expected:
             if resource is None:
                 assert self.values_path is not None, f"{rule} {field}: no resource and no values file"
                 tuples.append((rule, resource, field, display_path(self.values_path),
-                               written_line([self.values], 0, field)))
+                               written_line([self.values], 0, field), *also))
                 continue
             [index] = [i for i, doc in enumerate(self.docs) if _ref(doc) == resource]
-            tuples.append((rule, resource, field, display_path(self.path), written_line(self.docs, index, field)))
+            tuples.append((rule, resource, field, display_path(self.path), written_line(self.docs, index, field),
+                           *also))
         return tuples

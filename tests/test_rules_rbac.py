@@ -1,4 +1,7 @@
-"""RBAC rules: broad bindings, wildcards, Secret reads, pod exec and escalation verbs, each with a twin that passes."""
+"""RBAC rules: broad bindings, wildcards, Secret reads, pod exec and escalation verbs, each with a twin that passes.
+
+Each case is written to a file as `check --manifests` reads it and compared as the full list of
+(rule, resource, field, file, line, actual), the line read back from the written file (tests/rulekit.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from builders import context
+from rulekit import RuleCase
 
 from policies.cli import main
 from policies.render import Render
@@ -33,42 +37,51 @@ def binding(role_name: str, kind: str = "ClusterRoleBinding", role_kind: str = "
             "subjects": [{"kind": "ServiceAccount", "name": "prompted-forge-mcp", "namespace": "default"}]}
 
 
-def found(*docs: dict[str, Any]) -> list[tuple[str | None, ...]]:
-    return [(f.rule, f.resource, f.field, f.actual) for f in rbac.check(context(*docs))]
+Expect = Callable[..., None]
+
+
+@pytest.fixture
+def expect(tmp_path: Path) -> Expect:
+    """The documents' RBAC findings are exactly `expected` (rule, resource, field, actual), each at its line."""
+    def check(*docs: dict[str, Any], expected: list[tuple[str, str, str, str]]) -> None:
+        case = RuleCase(tmp_path, docs)
+        assert case.found(rbac.check, also=("actual",)) == case.at(*expected)
+    return check
 
 
 @pytest.mark.parametrize("name", ["cluster-admin", "admin", "edit"])
 @pytest.mark.parametrize("kind", ["ClusterRoleBinding", "RoleBinding"])
-def test_should_flag_a_binding_to_a_broad_cluster_role(kind: str, name: str) -> None:
-    assert found(binding(name, kind)) == [("rbac.privileged-binding", f"{kind}/pf", "roleRef.name", name)]
+def test_should_flag_a_binding_to_a_broad_cluster_role(expect: Expect, kind: str, name: str) -> None:
+    expect(binding(name, kind), expected=[("rbac.privileged-binding", f"{kind}/pf", "roleRef.name", name)])
 
 
 @pytest.mark.parametrize(("role_name", "role_kind"), [("view", "ClusterRole"), ("admin", "Role"),
                                                       ("pf-reader", "ClusterRole")])
-def test_should_accept_a_binding_to_a_narrow_role(role_name: str, role_kind: str) -> None:
-    assert found(binding(role_name, "RoleBinding", role_kind)) == []
+def test_should_accept_a_binding_to_a_narrow_role(expect: Expect, role_name: str, role_kind: str) -> None:
+    expect(binding(role_name, "RoleBinding", role_kind), expected=[])
 
 
 @pytest.mark.parametrize("kind", ["Role", "ClusterRole"])
-def test_should_flag_each_wildcard_once_where_it_is_written(kind: str) -> None:
-    assert found(role(rule(["*"], ["*"], ["*"]), kind=kind)) == [
+def test_should_flag_each_wildcard_once_where_it_is_written(expect: Expect, kind: str) -> None:
+    expect(role(rule(["*"], ["*"], ["*"]), kind=kind), expected=[
         ("rbac.wildcard", f"{kind}/pf", "rules[0].verbs", "*"),
         ("rbac.wildcard", f"{kind}/pf", "rules[0].resources", "*"),
         ("rbac.wildcard", f"{kind}/pf", "rules[0].apiGroups", "*"),
         ("rbac.secrets-read", f"{kind}/pf", "rules[0].resources", "*"),
         ("rbac.pod-exec", f"{kind}/pf", "rules[0].resources", "*"),
-    ]
+    ])
 
 
-def test_should_accept_named_verbs_resources_and_groups() -> None:
-    assert found(role(rule(["get", "list", "watch"], ["configmaps", "pods"]),
-                      rule(["get"], ["deployments"], ["apps"]))) == []
+def test_should_accept_named_verbs_resources_and_groups(expect: Expect) -> None:
+    expect(role(rule(["get", "list", "watch"], ["configmaps", "pods"]), rule(["get"], ["deployments"], ["apps"])),
+           expected=[])
 
 
 @pytest.mark.parametrize("verb", ["get", "list", "watch", "*"])
-def test_should_flag_reading_secrets(verb: str) -> None:
-    flagged = [f for f in found(role(rule([verb], ["secrets"]))) if f[0] == "rbac.secrets-read"]
-    assert flagged == [("rbac.secrets-read", "Role/pf", "rules[0].resources", "secrets")]
+def test_should_flag_reading_secrets(expect: Expect, verb: str) -> None:
+    wildcard = [("rbac.wildcard", "Role/pf", "rules[0].verbs", "*")] if verb == "*" else []
+    expect(role(rule([verb], ["secrets"])),
+           expected=[*wildcard, ("rbac.secrets-read", "Role/pf", "rules[0].resources", "secrets")])
 
 
 @pytest.mark.parametrize(("verbs", "resources", "groups"), [
@@ -76,33 +89,33 @@ def test_should_flag_reading_secrets(verb: str) -> None:
     (["get"], ["secrets"], ["apps"]),  # no such resource outside the core group
     (["get"], ["configmaps"], [""]),
 ])
-def test_should_accept_rules_that_cannot_read_secrets(verbs: list[str], resources: list[str],
+def test_should_accept_rules_that_cannot_read_secrets(expect: Expect, verbs: list[str], resources: list[str],
                                                       groups: list[str]) -> None:
-    assert [f for f in found(role(rule(verbs, resources, groups))) if f[0] == "rbac.secrets-read"] == []
+    expect(role(rule(verbs, resources, groups)), expected=[])
 
 
 @pytest.mark.parametrize(("verb", "resource"), [("create", "pods/exec"), ("get", "pods/exec"),
                                                 ("create", "*/exec")])
-def test_should_flag_exec_into_pods(verb: str, resource: str) -> None:
-    assert found(role(rule([verb], [resource]))) == [("rbac.pod-exec", "Role/pf", "rules[0].resources", resource)]
+def test_should_flag_exec_into_pods(expect: Expect, verb: str, resource: str) -> None:
+    expect(role(rule([verb], [resource])), expected=[("rbac.pod-exec", "Role/pf", "rules[0].resources", resource)])
 
 
 @pytest.mark.parametrize(("verb", "resource"), [("list", "pods/exec"), ("create", "pods"),
                                                 ("get", "pods/log")])
-def test_should_accept_pod_access_that_is_not_exec(verb: str, resource: str) -> None:
-    assert found(role(rule([verb], [resource]))) == []
+def test_should_accept_pod_access_that_is_not_exec(expect: Expect, verb: str, resource: str) -> None:
+    expect(role(rule([verb], [resource])), expected=[])
 
 
 @pytest.mark.parametrize("verb", ["escalate", "bind", "impersonate"])
-def test_should_flag_escalation_verbs(verb: str) -> None:
+def test_should_flag_escalation_verbs(expect: Expect, verb: str) -> None:
     resources = {"escalate": ["roles"], "bind": ["clusterroles"], "impersonate": ["serviceaccounts"]}[verb]
     groups = [""] if verb == "impersonate" else ["rbac.authorization.k8s.io"]
-    assert found(role(rule(["get", verb], resources, groups))) == [
-        ("rbac.escalation-verbs", "Role/pf", "rules[0].verbs", f"get, {verb}")]
+    expect(role(rule(["get", verb], resources, groups)),
+           expected=[("rbac.escalation-verbs", "Role/pf", "rules[0].verbs", f"get, {verb}")])
 
 
-def test_should_accept_reading_roles_without_escalation_verbs() -> None:
-    assert found(role(rule(["get", "list"], ["roles", "rolebindings"], ["rbac.authorization.k8s.io"]))) == []
+def test_should_accept_reading_roles_without_escalation_verbs(expect: Expect) -> None:
+    expect(role(rule(["get", "list"], ["roles", "rolebindings"], ["rbac.authorization.k8s.io"])), expected=[])
 
 
 def test_should_find_nothing_to_check_in_the_chart(rendered: Render) -> None:
