@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from pathlib import Path
@@ -178,7 +179,7 @@ class RuleCase:
     def at(self, *expected: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """The tuples the findings must be: each (rule, resource, field, *also) becomes (rule, resource, field,
         file, line, *also), the line that of the field in the documents written (a finding without a
-        resource: the line of the values key)."""
+        resource: the line of the values key; about an object the file lacks: no file or line)."""
         tuples: list[tuple[Any, ...]] = []
         for rule, resource, field, *also in expected:
             if resource is None:
@@ -186,7 +187,23 @@ class RuleCase:
                 tuples.append((rule, resource, field, display_path(self.values_path),
                                written_line([self.values], 0, field), *also))
                 continue
-            [index] = [i for i, doc in enumerate(self.docs) if _ref(doc) == resource]
-            tuples.append((rule, resource, field, display_path(self.path), written_line(self.docs, index, field),
-                           *also))
+            matches = [i for i, doc in enumerate(self.docs) if _ref(doc) == resource]
+            assert len(matches) <= 1, f"{resource} is written {len(matches)} times: name which one"
+            if not matches:  # an object the file lacks (a missing guard): no line in it to point at
+                tuples.append((rule, resource, field, None, None, *also))
+                continue
+            tuples.append((rule, resource, field, display_path(self.path),
+                           written_line(self.docs, matches[0], field), *also))
         return tuples
+
+
+def located_findings(checks: Sequence[Check], docs: Sequence[dict[str, Any]], *, environment: str = "production",
+                     budget: Budget | None = None) -> list[Finding]:
+    """The findings of `checks` on the documents written to a file, each asserted at the line of its field
+    in that file (read back independently, RuleCase.at). For modules whose tests compare the full list of
+    (rule, resource, field, ...) themselves: together that is the exact (rule, resource, field, file, line)."""
+    with tempfile.TemporaryDirectory(prefix="rule-case-") as directory:
+        case = RuleCase(Path(directory), docs, environment=environment, budget=budget)
+        found = case.findings(*checks)
+        assert finding_tuples(found) == case.at(*[(f.rule, f.resource, f.field) for f in found])
+    return found

@@ -2,7 +2,8 @@
 
 Every case starts from the real production render (guards on, passing) and
 changes one thing; the expected findings are listed exactly as
-(rule, resource, field, expected, actual).
+(rule, resource, field, expected, actual), and each is at its field's line in the render written to a file
+(tests/rulekit.py: located_findings).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 from builders import budget_with
-from rulekit import app_container, editable_docs, find_doc, run_rule
+from rulekit import app_container, editable_docs, find_doc, located_findings
 
 from policies.render import Render
 from policies.rules import guard
@@ -25,9 +26,8 @@ TEST_POD = "Pod/prompted-forge-mcp-budget-test"
 
 
 def findings(docs: Docs, environment: str = "production", budget: Any = None) -> list[tuple[str, ...]]:
-    from policies.budget import load_budget
-
-    found = run_rule(guard.check, docs, environment, budget or load_budget())
+    """Every finding, in order; each is also asserted at its field's line in the documents written to a file."""
+    found = located_findings([guard.check], docs, environment=environment, budget=budget)
     return [(f.rule, f.resource, f.field, f.expected, f.actual) for f in found]
 
 
@@ -117,8 +117,13 @@ def test_should_size_the_quota_from_the_autoscalers_maximum(production: Docs) ->
 def test_should_count_fewer_terminating_pods_when_a_replacement_step_is_slower(production: Docs) -> None:
     # Steps of 10 s: a 30 s grace period overlaps floor(30 / 10) + 1 = 4 steps, so 6 + 1 + 4 + 1 = 12 pods.
     find_doc(production, "Deployment")["spec"]["minReadySeconds"] = 10
-    assert [f for f in findings(production) if f[2] == "spec.hard.pods"] == [
+    # Two pods fewer: the quota the budget asks for shrinks by two pods' requests and limits too.
+    assert findings(production) == [
         ("guard.equals-budget", QUOTA, "spec.hard.pods", "12", "14"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "2850m", "3350m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "2880Mi", "3392Mi"),
+        ("guard.equals-budget", QUOTA, "spec.hard.limits.cpu", "11500m", "13500m"),
+        ("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "11392Mi", "13440Mi"),
     ]
 
 
@@ -147,9 +152,7 @@ def test_should_warn_that_a_quota_cannot_be_judged_for_a_daemonset(production: D
     daemonset = {**find_doc(production, "Deployment"), "kind": "DaemonSet"}
     daemonset["metadata"] = {**daemonset["metadata"], "name": "agent"}
     production.append(daemonset)
-    from policies.budget import load_budget
-
-    found = run_rule(guard.check, production, "production", load_budget())
+    found = located_findings([guard.check], production)
     assert [(f.rule, f.severity.value, f.resource, f.expected, f.actual) for f in found] == [
         ("guard.quota-admits", "warning", "DaemonSet/agent", "a workload with a replica count", "DaemonSet"),
     ]
@@ -161,9 +164,11 @@ def test_should_warn_that_a_quota_cannot_be_judged_for_a_daemonset(production: D
 def test_should_fail_a_container_one_mebibyte_over_the_max(production: Docs) -> None:
     app_container(production)["resources"]["limits"]["memory"] = "1025Mi"
     path = "spec.template.spec"
-    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+    # The container, the pod, and a full rollout at maximum scale that no longer fits the quota.
+    assert findings(production) == [
         ("guard.limitrange-admits", APP, f"{path}.containers[0].resources.limits.memory", "<= 1Gi", "1025Mi"),
         ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 1Gi", "1025Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 13453Mi", "13440Mi"),
     ]
 
 
@@ -176,9 +181,13 @@ def test_should_refuse_an_injected_container_that_states_no_resources(production
     pod = find_doc(production, "Deployment")["spec"]["template"]["spec"]
     pod["containers"].append({"name": "mesh-proxy", "image": "proxy:1"})
     path = "spec.template.spec.containers[*].resources"
-    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+    assert findings(production) == [
         ("guard.limitrange-admits", APP, f"{path}.limits.cpu", "<= 1000m", "2000m"),
         ("guard.limitrange-admits", APP, f"{path}.limits.memory", "<= 1Gi", "2Gi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 6600m", "3350m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 6720Mi", "3392Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 26500m", "13500m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 26752Mi", "13440Mi"),
     ]
 
 
@@ -188,9 +197,10 @@ def test_should_judge_a_pod_by_its_largest_init_container(production: Docs) -> N
                               "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
                                             "limits": {"cpu": "1000m", "memory": "1025Mi"}}}]
     path = "spec.template.spec"
-    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+    assert findings(production) == [
         ("guard.limitrange-admits", APP, f"{path}.initContainers[0].resources.limits.memory", "<= 1Gi", "1025Mi"),
         ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 1Gi", "1025Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 13453Mi", "13440Mi"),
     ]
 
 
@@ -199,18 +209,24 @@ def test_should_add_a_native_sidecar_to_the_running_pod(production: Docs) -> Non
     pod["initContainers"] = [{"name": "shipper", "image": "s:1", "restartPolicy": "Always",
                               "resources": {"requests": {"cpu": "1m", "memory": "1Mi"},
                                             "limits": {"cpu": "1m", "memory": "1Mi"}}}]
-    assert [f[2] for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
-        "spec.template.spec.containers[*].resources.limits.cpu",
-        "spec.template.spec.containers[*].resources.limits.memory",
+    path = "spec.template.spec.containers[*].resources"
+    assert findings(production) == [
+        ("guard.limitrange-admits", APP, f"{path}.limits.cpu", "<= 1000m", "1001m"),
+        ("guard.limitrange-admits", APP, f"{path}.limits.memory", "<= 1Gi", "1025Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3363m", "3350m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3405Mi", "3392Mi"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 13513m", "13500m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 13453Mi", "13440Mi"),
     ]
 
 
 def test_should_judge_pod_level_resources_when_set(production: Docs) -> None:
     pod = find_doc(production, "Deployment")["spec"]["template"]["spec"]
     pod["resources"] = {"limits": {"cpu": "1001m"}}
-    assert [f for f in findings(production) if f[0] == "guard.limitrange-admits"] == [
+    assert findings(production) == [
         ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 1000m",
          "1001m"),
+        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 13513m", "13500m"),
     ]
 
 
@@ -236,9 +252,9 @@ def test_should_refuse_a_pod_requesting_under_a_failing_floor_and_admit_one_at_i
     budget = budget_with("production", requestsFloor=FAILING_FLOOR)
     with_floor_ratio(production)
     app_container(production)["resources"]["requests"]["cpu"] = "125m"  # 1000m / 125m = 8: at the floor
-    assert [f for f in findings(production, budget=budget) if f[0] == "guard.limitrange-admits"] == []
+    assert findings(production, budget=budget) == []
     app_container(production)["resources"]["requests"]["cpu"] = "124m"  # 1000m / 124m = 8.065
-    assert [f for f in findings(production, budget=budget) if f[0] == "guard.limitrange-admits"] == [
+    assert findings(production, budget=budget) == [
         ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 8", "8.065"),
     ]
 
@@ -258,7 +274,7 @@ def test_should_fail_a_limit_range_number_that_differs_from_the_budget(
 ) -> None:
     limit_item(production, kind).setdefault(field, {})[resource] = value
     index = 0 if kind == "Container" else 1
-    assert [f for f in findings(production) if f[0] == "guard.equals-budget"] == [
+    assert findings(production) == [
         ("guard.equals-budget", LIMITS, f"spec.limits[{index}].{field}.{resource}", expected, actual),
     ]
 
@@ -272,7 +288,7 @@ def test_should_accept_the_budget_written_in_other_units(production: Docs) -> No
 def test_should_move_with_the_budget(production: Docs) -> None:
     budget = budget_with("production", resources={"requests": {"cpu": "300m", "memory": "256Mi"},
                                                   "limits": {"cpu": "1000m", "memory": "1Gi"}})
-    assert [f for f in findings(production, budget=budget) if f[0] == "guard.equals-budget"] == [
+    assert findings(production, budget=budget) == [
         ("guard.equals-budget", LIMITS, "spec.limits[0].defaultRequest.cpu", "300m", "250m"),
         ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "4000m", "3350m"),
     ]
@@ -292,7 +308,17 @@ def test_should_fail_production_without_guards(production: Docs) -> None:
 def test_should_fail_guards_in_development(production: Docs, render_env: Callable[[str], Render]) -> None:
     development = editable_docs(render_env("development"))
     development += [d for d in production if d["kind"] in ("LimitRange", "ResourceQuota")]
-    assert [f for f in findings(development, "development") if f[0] == "guard.present"] == [
+    # Present where the budget asks for none, and (being production's) unequal to development's budget.
+    limit, hard = "spec.limits", "spec.hard"
+    assert findings(development, "development") == [
         ("guard.present", LIMITS, None, "absent", "present"),
         ("guard.present", QUOTA, None, "absent", "present"),
+        *[("guard.equals-budget", LIMITS, f"{limit}{field}", budget, found) for field, budget, found in (
+            ("[0].max.cpu", "200m", "1000m"), ("[0].max.memory", "256Mi", "1Gi"),
+            ("[0].default.cpu", "200m", "1000m"), ("[0].default.memory", "256Mi", "1Gi"),
+            ("[0].defaultRequest.cpu", "50m", "250m"), ("[0].defaultRequest.memory", "64Mi", "256Mi"),
+            ("[1].max.cpu", "200m", "1000m"), ("[1].max.memory", "256Mi", "1Gi"))],
+        *[("guard.equals-budget", QUOTA, f"{hard}.{field}", budget, found) for field, budget, found in (
+            ("pods", "4", "14"), ("requests.cpu", "250m", "3350m"), ("requests.memory", "256Mi", "3392Mi"),
+            ("limits.cpu", "1100m", "13500m"), ("limits.memory", "896Mi", "13440Mi"))],
     ]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from builders import budget_with, container, context, deployment, pod, resources
+from rulekit import located_findings
 from workloads import cronjob, job, runtime_class
 
 from policies.manifests import Manifest
@@ -35,8 +36,9 @@ def app(**sizes: str) -> dict[str, Any]:
 
 
 def findings(*docs: dict[str, Any], **kwargs: Any) -> list[tuple[str | None, ...]]:
+    """Every finding, in order; each is also asserted at its field's line in the documents written to a file."""
     return [(f.rule, f.severity.value, f.resource, f.container, f.field, f.expected, f.actual)
-            for f in rule.check(context(*docs, **kwargs))]
+            for f in located_findings([rule.check], docs, **kwargs)]
 
 
 # -- the formula, worked by hand -----------------------------------------------------------------------------
@@ -161,9 +163,13 @@ def test_should_fail_a_sidecar_that_pushes_the_pod_over_its_budget():
 def test_should_name_the_sidecar_when_it_comes_last():
     shipper = sized("log-shipper", "10m", "16Mi")  # an ordinary second app container, after the service
     got = findings(deployment(containers=[app(), shipper]))
-    assert {(f[3], f[4]) for f in got} == {
-        ("log-shipper", f"{POD}.containers[1].resources.{kind}.{res}")
-        for kind in ("limits", "requests") for res in ("cpu", "memory")}
+    assert got == [
+        ("resources.within-budget", "failure", "Deployment/prompted-forge-mcp", "log-shipper",
+         f"{POD}.containers[1].resources.{kind}.{res}", expected, actual)
+        for kind, res, expected, actual in (("limits", "cpu", "<= 1000m", "1010m"),
+                                            ("limits", "memory", "<= 1Gi", "1040Mi"),
+                                            ("requests", "cpu", "<= 250m", "260m"),
+                                            ("requests", "memory", "<= 256Mi", "272Mi"))]
 
 
 def test_should_pass_a_sidecar_within_the_budget_after_the_app_shrinks():
@@ -190,8 +196,9 @@ def test_should_pass_with_overhead_when_the_app_leaves_room():
 def test_should_take_the_overhead_the_budget_declares_for_the_runtime_class():
     budget = budget_with("production", runtimeClassOverhead={"gvisor": {"memory": "1Mi"}})
     doc = deployment(containers=[app()], spec={"runtimeClassName": "gvisor"})
-    assert [(f[0], f[6]) for f in findings(doc, budget=budget)] == [
-        ("resources.within-budget", "1025Mi"), ("resources.within-budget", "257Mi")]
+    assert [(f[0], f[4], f[6]) for f in findings(doc, budget=budget)] == [
+        ("resources.within-budget", f"{POD}.containers[0].resources.limits.memory", "1025Mi"),
+        ("resources.within-budget", f"{POD}.containers[0].resources.requests.memory", "257Mi")]
 
 
 def test_should_ignore_an_overhead_written_in_the_template():
@@ -239,8 +246,9 @@ def test_should_accept_requests_exactly_at_the_floor():
 
 def test_should_warn_one_unit_below_the_floor():
     got = findings(deployment(containers=[app(cpu="124m", memory="134217727")]))
-    assert [(f[0], f[6]) for f in got] == [("resources.under-budget", "124m"),
-                                           ("resources.under-budget", "134217727")]
+    assert [(f[0], f[4], f[6]) for f in got] == [
+        ("resources.under-budget", f"{POD}.containers[*].resources.requests.cpu", "124m"),
+        ("resources.under-budget", f"{POD}.containers[*].resources.requests.memory", "134217727")]
 
 
 def test_should_let_the_budget_make_the_floor_a_failure():
