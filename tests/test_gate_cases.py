@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from rulekit import app_container, editable_docs, find_doc
+from rulekit import RuleCase, app_container, editable_docs, find_doc
 
 from policies import CHART_DIR
 from policies.cli import main
@@ -77,36 +76,63 @@ def chained(*steps: Callable[[Docs], None]) -> Callable[[Docs], None]:
     return mutate
 
 
-def run(render_env, tmp_path: Path, capsys, mutate: Callable[[Docs], None]) -> tuple[int, list[dict[str, Any]]]:
+def run(render_env, tmp_path: Path, capsys, mutate: Callable[[Docs], None]
+        ) -> tuple[int, list[tuple[Any, ...]], RuleCase]:
+    """The changed render written to a file and checked by the command: (exit code, every failure's
+    (rule, resource, field, file, line), the case that computes the expected lines from the written file)."""
     docs = editable_docs(render_env("production"))
     mutate(docs)
-    path = tmp_path / "production.yaml"
-    path.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
-    code = main(["check", "--env", "production", "--manifests", str(path), "--mode", "enforce", "--format", "json",
-                 "--timing-runs", "0"])
+    case = RuleCase(tmp_path, docs)
+    code = main(["check", "--env", "production", "--manifests", str(case.path), "--mode", "enforce", "--format",
+                 "json", "--timing-runs", "0"])
     report = json.loads(capsys.readouterr().out)
-    return code, [f for f in report["findings"] if f["severity"] == "failure"]
+    return code, [(f["rule"], f["resource"], f["field"], f["file"], f["line"]) for f in report["findings"]
+                  if f["severity"] == "failure"], case
 
 
+APP, QUOTA = "Deployment/prompted-forge-mcp", "ResourceQuota/prompted-forge-mcp-budget"
+STATEFULSET = "StatefulSet/prompted-forge-mcp"
+INIT = f"{POD}.initContainers[0].resources"
+QUOTA_KEYS = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory")
+# Each case's every failure: the rule it is about, and what the same change also breaks (the namespace guards
+# that must admit the pod, the quota sized for a Deployment's surge, the hardening an ad-hoc container lacks).
 CASES = [
-    ("init-container-2-cpu-4Gi", add_init("2", "4Gi"),
-     {("resources.within-budget", f"{POD}.initContainers[0].resources.requests.cpu")}),
-    ("native-sidecar-over-budget", add_init("50m", "64Mi", sidecar=True),
-     {("resources.within-budget", f"{POD}.containers[0].resources.requests.cpu")}),
+    ("init-container-2-cpu-4Gi", add_init("2", "4Gi"), [
+        *[("guard.limitrange-admits", APP, f"{INIT}.{field}") for field in (
+            "limits.cpu", "requests.cpu", "limits.memory", "requests.memory")],
+        ("guard.limitrange-admits", APP, f"{POD}.containers[*].resources.limits.cpu"),
+        *[("guard.quota-admits", QUOTA, f'spec.hard["{key}"]') for key in QUOTA_KEYS],
+        *[("resources.within-budget", APP, f"{INIT}.{field}") for field in (
+            "limits.cpu", "limits.memory", "requests.cpu", "requests.memory")]]),
+    ("native-sidecar-over-budget", add_init("50m", "64Mi", sidecar=True), [
+        ("guard.limitrange-admits", APP, f"{POD}.containers[*].resources.limits.cpu"),
+        *[("guard.quota-admits", QUOTA, f'spec.hard["{key}"]') for key in QUOTA_KEYS],
+        *[("resources.within-budget", APP, f"{POD}.containers[0].resources.{field}") for field in (
+            "limits.cpu", "limits.memory", "requests.cpu", "requests.memory")]]),
     ("statefulset-max-unavailable-2",
-     as_statefulset({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}}),
-     {("rollout.max-unavailable", "spec.updateStrategy.rollingUpdate.maxUnavailable")}),
-    ("statefulset-on-delete", as_statefulset({"type": "OnDelete"}),
-     {("rollout.strategy", "spec.updateStrategy.type")}),
-    ("ephemeral-containers", add_ephemeral, {("pod.ephemeral-containers", f"{POD}.ephemeralContainers")}),
+     as_statefulset({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 2}}), [
+         ("guard.equals-budget", QUOTA, "spec.hard.pods"),
+         *[("guard.equals-budget", QUOTA, f'spec.hard["{key}"]') for key in QUOTA_KEYS],
+         ("rollout.max-unavailable", STATEFULSET, "spec.updateStrategy.rollingUpdate.maxUnavailable"),
+         ("rollout.min-replicas", STATEFULSET, "spec.replicas")]),
+    ("statefulset-on-delete", as_statefulset({"type": "OnDelete"}), [
+        ("guard.equals-budget", QUOTA, "spec.hard.pods"),
+        *[("guard.equals-budget", QUOTA, f'spec.hard["{key}"]') for key in QUOTA_KEYS],
+        ("rollout.min-replicas", STATEFULSET, "spec.replicas"),
+        ("rollout.strategy", STATEFULSET, "spec.updateStrategy.type")]),
+    ("ephemeral-containers", add_ephemeral, [
+        ("pod.ephemeral-containers", APP, f"{POD}.ephemeralContainers"),
+        ("security.image-pull-policy", APP, f"{POD}.ephemeralContainers[0].imagePullPolicy"),
+        ("security.image-tag", APP, f"{POD}.ephemeralContainers[0].image"),
+        ("security.read-only-root", APP, f"{POD}.ephemeralContainers[0].securityContext.readOnlyRootFilesystem")]),
 ]
 
 
 @pytest.mark.parametrize(("mutate", "expected"), [pytest.param(*case[1:], id=case[0]) for case in CASES])
 def test_should_fail_what_used_to_slip_through(mutate, expected, render_env, tmp_path, capsys):
-    code, failures = run(render_env, tmp_path, capsys, mutate)
+    code, failures, case = run(render_env, tmp_path, capsys, mutate)
     assert code == 1
-    assert expected <= {(f["rule"], f["field"]) for f in failures}, failures
+    assert failures == case.at(*expected)
 
 
 TWINS = [
@@ -120,7 +146,7 @@ TWINS = [
 
 @pytest.mark.parametrize("mutate", [pytest.param(case[1], id=case[0]) for case in TWINS])
 def test_should_pass_the_twin_at_the_boundary(mutate, render_env, tmp_path, capsys):
-    code, failures = run(render_env, tmp_path, capsys, mutate)
+    code, failures, _ = run(render_env, tmp_path, capsys, mutate)
     assert (code, failures) == (0, [])
 
 

@@ -94,7 +94,7 @@ def test_should_accept_the_quota_in_other_units_of_the_same_amount(production: D
 
 def test_should_fail_a_quota_larger_than_the_budget_as_not_equal_only(production: Docs) -> None:
     quota(production)["limits.memory"] = "13441Mi"
-    assert findings(production) == [("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "13440Mi", "13441Mi")]
+    assert findings(production) == [("guard.equals-budget", QUOTA, 'spec.hard["limits.memory"]', "13440Mi", "13441Mi")]
 
 
 def test_should_size_the_quota_from_the_autoscalers_maximum(production: Docs) -> None:
@@ -102,15 +102,15 @@ def test_should_size_the_quota_from_the_autoscalers_maximum(production: Docs) ->
     # 7 + 1 surge + 7 terminating + 1 test pod = 16; each service pod at the budget.
     assert findings(production) == [
         ("guard.quota-admits", QUOTA, "spec.hard.pods", ">= 16", "14"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3850m", "3350m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3904Mi", "3392Mi"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 15500m", "13500m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 15488Mi", "13440Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["requests.cpu"]', ">= 3850m", "3350m"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["requests.memory"]', ">= 3904Mi", "3392Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.cpu"]', ">= 15500m", "13500m"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.memory"]', ">= 15488Mi", "13440Mi"),
         ("guard.equals-budget", QUOTA, "spec.hard.pods", "16", "14"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3850m", "3350m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3904Mi", "3392Mi"),
-        ("guard.equals-budget", QUOTA, "spec.hard.limits.cpu", "15500m", "13500m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "15488Mi", "13440Mi"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["requests.cpu"]', "3850m", "3350m"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["requests.memory"]', "3904Mi", "3392Mi"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["limits.cpu"]', "15500m", "13500m"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["limits.memory"]', "15488Mi", "13440Mi"),
     ]
 
 
@@ -120,10 +120,10 @@ def test_should_count_fewer_terminating_pods_when_a_replacement_step_is_slower(p
     # Two pods fewer: the quota the budget asks for shrinks by two pods' requests and limits too.
     assert findings(production) == [
         ("guard.equals-budget", QUOTA, "spec.hard.pods", "12", "14"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "2850m", "3350m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "2880Mi", "3392Mi"),
-        ("guard.equals-budget", QUOTA, "spec.hard.limits.cpu", "11500m", "13500m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.limits.memory", "11392Mi", "13440Mi"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["requests.cpu"]', "2850m", "3350m"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["requests.memory"]', "2880Mi", "3392Mi"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["limits.cpu"]', "11500m", "13500m"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["limits.memory"]', "11392Mi", "13440Mi"),
     ]
 
 
@@ -136,10 +136,10 @@ def test_should_count_the_test_pod_from_its_rendered_resources(production: Docs)
     # A limit with no request: the API server copies the limit into the request.
     helm_test_container(production)["resources"] = {"limits": {"cpu": "500m", "memory": "128Mi"}}
     assert findings(production) == [
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3750m", "3350m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3456Mi", "3392Mi"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "3750m", "3350m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.memory", "3456Mi", "3392Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["requests.cpu"]', ">= 3750m", "3350m"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["requests.memory"]', ">= 3456Mi", "3392Mi"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["requests.cpu"]', "3750m", "3350m"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["requests.memory"]', "3456Mi", "3392Mi"),
     ]
 
 
@@ -168,7 +168,7 @@ def test_should_fail_a_container_one_mebibyte_over_the_max(production: Docs) -> 
     assert findings(production) == [
         ("guard.limitrange-admits", APP, f"{path}.containers[0].resources.limits.memory", "<= 1Gi", "1025Mi"),
         ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 1Gi", "1025Mi"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 13453Mi", "13440Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.memory"]', ">= 13453Mi", "13440Mi"),
     ]
 
 
@@ -184,10 +184,10 @@ def test_should_refuse_an_injected_container_that_states_no_resources(production
     assert findings(production) == [
         ("guard.limitrange-admits", APP, f"{path}.limits.cpu", "<= 1000m", "2000m"),
         ("guard.limitrange-admits", APP, f"{path}.limits.memory", "<= 1Gi", "2Gi"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 6600m", "3350m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 6720Mi", "3392Mi"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 26500m", "13500m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 26752Mi", "13440Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["requests.cpu"]', ">= 6600m", "3350m"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["requests.memory"]', ">= 6720Mi", "3392Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.cpu"]', ">= 26500m", "13500m"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.memory"]', ">= 26752Mi", "13440Mi"),
     ]
 
 
@@ -200,7 +200,7 @@ def test_should_judge_a_pod_by_its_largest_init_container(production: Docs) -> N
     assert findings(production) == [
         ("guard.limitrange-admits", APP, f"{path}.initContainers[0].resources.limits.memory", "<= 1Gi", "1025Mi"),
         ("guard.limitrange-admits", APP, f"{path}.containers[*].resources.limits.memory", "<= 1Gi", "1025Mi"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 13453Mi", "13440Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.memory"]', ">= 13453Mi", "13440Mi"),
     ]
 
 
@@ -213,10 +213,10 @@ def test_should_add_a_native_sidecar_to_the_running_pod(production: Docs) -> Non
     assert findings(production) == [
         ("guard.limitrange-admits", APP, f"{path}.limits.cpu", "<= 1000m", "1001m"),
         ("guard.limitrange-admits", APP, f"{path}.limits.memory", "<= 1Gi", "1025Mi"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.cpu", ">= 3363m", "3350m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.requests.memory", ">= 3405Mi", "3392Mi"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 13513m", "13500m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.memory", ">= 13453Mi", "13440Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["requests.cpu"]', ">= 3363m", "3350m"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["requests.memory"]', ">= 3405Mi", "3392Mi"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.cpu"]', ">= 13513m", "13500m"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.memory"]', ">= 13453Mi", "13440Mi"),
     ]
 
 
@@ -226,7 +226,7 @@ def test_should_judge_pod_level_resources_when_set(production: Docs) -> None:
     assert findings(production) == [
         ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 1000m",
          "1001m"),
-        ("guard.quota-admits", QUOTA, "spec.hard.limits.cpu", ">= 13513m", "13500m"),
+        ("guard.quota-admits", QUOTA, 'spec.hard["limits.cpu"]', ">= 13513m", "13500m"),
     ]
 
 
@@ -290,7 +290,7 @@ def test_should_move_with_the_budget(production: Docs) -> None:
                                                   "limits": {"cpu": "1000m", "memory": "1Gi"}})
     assert findings(production, budget=budget) == [
         ("guard.equals-budget", LIMITS, "spec.limits[0].defaultRequest.cpu", "300m", "250m"),
-        ("guard.equals-budget", QUOTA, "spec.hard.requests.cpu", "4000m", "3350m"),
+        ("guard.equals-budget", QUOTA, 'spec.hard["requests.cpu"]', "4000m", "3350m"),
     ]
 
 
@@ -309,7 +309,7 @@ def test_should_fail_guards_in_development(production: Docs, render_env: Callabl
     development = editable_docs(render_env("development"))
     development += [d for d in production if d["kind"] in ("LimitRange", "ResourceQuota")]
     # Present where the budget asks for none, and (being production's) unequal to development's budget.
-    limit, hard = "spec.limits", "spec.hard"
+    limit = "spec.limits"
     assert findings(development, "development") == [
         ("guard.present", LIMITS, None, "absent", "present"),
         ("guard.present", QUOTA, None, "absent", "present"),
@@ -318,7 +318,8 @@ def test_should_fail_guards_in_development(production: Docs, render_env: Callabl
             ("[0].default.cpu", "200m", "1000m"), ("[0].default.memory", "256Mi", "1Gi"),
             ("[0].defaultRequest.cpu", "50m", "250m"), ("[0].defaultRequest.memory", "64Mi", "256Mi"),
             ("[1].max.cpu", "200m", "1000m"), ("[1].max.memory", "256Mi", "1Gi"))],
-        *[("guard.equals-budget", QUOTA, f"{hard}.{field}", budget, found) for field, budget, found in (
-            ("pods", "4", "14"), ("requests.cpu", "250m", "3350m"), ("requests.memory", "256Mi", "3392Mi"),
-            ("limits.cpu", "1100m", "13500m"), ("limits.memory", "896Mi", "13440Mi"))],
+        *[("guard.equals-budget", QUOTA, field, budget, found) for field, budget, found in (
+            ("spec.hard.pods", "4", "14"), ('spec.hard["requests.cpu"]', "250m", "3350m"),
+            ('spec.hard["requests.memory"]', "256Mi", "3392Mi"), ('spec.hard["limits.cpu"]', "1100m", "13500m"),
+            ('spec.hard["limits.memory"]', "896Mi", "13440Mi"))],
     ]

@@ -246,6 +246,11 @@ def quota_hard(quota: Manifest) -> dict[str, tuple[str, Decimal | None]]:
     return found
 
 
+def _hard_field(written: str) -> str:
+    """The field path of a quota key: `requests.cpu` is one key of spec.hard, not spec.hard.requests.cpu."""
+    return f'spec.hard["{written}"]' if "." in written else f"spec.hard.{written}"
+
+
 def _show(key: str, amount: Decimal | None) -> str:
     if amount is None:
         return "unset"
@@ -421,13 +426,13 @@ def _quota(ctx: CheckContext) -> Iterator[Finding]:
                 continue  # an unconstrained resource admits anything
             if amount is None:
                 yield failure("guard.quota-admits", f"{quota.ref} constrains {written}, and a counted pod states "
-                              f"none, so the quota refuses it", field=f"spec.hard.{written}",
+                              f"none, so the quota refuses it", field=_hard_field(written),
                               expected="set on every pod", actual="unset", values_key=("resources",), **common)
             elif limit is None or limit < amount:
                 yield failure("guard.quota-admits",
                               f"{quota.ref} {written} {_show(key, limit)} does not admit the worst moment, which "
                               f"needs {_show(key, amount)} = {need.formula(key)}",
-                              field=f"spec.hard.{written}", expected=f">= {_show(key, amount)}",
+                              field=_hard_field(written), expected=f">= {_show(key, amount)}",
                               actual=_show(key, limit), values_key=("budgetGuard",), **common)
         # With pods nobody can count, there is no size the budget gives: the warning above says so.
         for key, amount in ({} if unsized else owed.hard()).items():
@@ -436,5 +441,5 @@ def _quota(ctx: CheckContext) -> Iterator[Finding]:
                 yield failure("guard.equals-budget",
                               f"{quota.ref} {written} differs from the {ctx.environment} budget for this rollout: "
                               f"{owed.formula(key)}",
-                              field=f"spec.hard.{written}", expected=_show(key, amount), actual=_show(key, actual),
+                              field=_hard_field(written), expected=_show(key, amount), actual=_show(key, actual),
                               values_key=("budgetGuard",), **common)
