@@ -118,7 +118,9 @@ def check(chart: Path, budget: Path, waivers: Path, report: Path) -> CheckRun:
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
+    # 1 is a finished run with failures: the copies beyond three are not named by policies/drift.yaml's
+    # environment-scoped entries, so their drift guard fails; the work is the same as a passing run's.
+    if process.returncode not in (0, 1):
         raise SystemExit(f"check exited {process.returncode}; see {report}")
     data = json.loads(report.read_text(encoding="utf-8"))
     rows = data["measurements"]

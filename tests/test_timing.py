@@ -204,6 +204,29 @@ def test_should_fail_every_limit_when_a_stub_helm_sleeps_past_it(helm, tmp_path)
         "helm lint": (1, "failure"), "helm template": (1, "failure"), "helm package": (1, "failure")}
 
 
+def test_should_fail_the_limits_through_the_command_whose_helm_calls_start_before_the_engine(
+        helm, tmp_path, monkeypatch):
+    """The CLI starts helm before it imports the engine: the same stub, as $HELM, fails the same limits."""
+    stub = sleeping_helm(tmp_path, helm)
+    budget = budget_copy(tmp_path, lambda data: [
+        data["helm"][op].__setitem__("limitSeconds", SLEEP_SECONDS - 0.05) for op in ("lint", "template", "package")])
+    monkeypatch.setenv("HELM", str(stub.path))
+    monkeypatch.setattr(helm_module, "VERSION_CACHE", tmp_path / "versions.json")
+    helm_module.find_helm.cache_clear()
+    try:
+        code = main(["check", "--env", "development", "--budget", str(budget), "--mode", "enforce",
+                     "--format", "json", "--output", str(tmp_path / "report.json")])
+    finally:
+        helm_module.find_helm.cache_clear()
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert code == 1
+    assert sorted(f["rule"] for f in report["findings"] if f["rule"].startswith("timing.")) == [
+        "timing.helm-lint", "timing.helm-package", "timing.helm-template"]
+    rows = {m["name"]: (m["samples"], m["status"]) for m in report["measurements"] if m["name"] in (
+        "helm lint", "helm template", "helm package")}
+    assert rows == {"helm lint": (1, "failure"), "helm template": (1, "failure"), "helm package": (1, "failure")}
+
+
 def test_should_pass_the_same_slow_helm_under_the_budgets_own_limits(helm, tmp_path):
     outcome = slow_check(tmp_path, helm, limit=5.0)
     assert [f for f in outcome.findings if f.rule.startswith("timing.")] == []
