@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -107,10 +108,30 @@ def installs(tmp_path: Path) -> list[str]:
     return log.read_text(encoding="utf-8").splitlines() if log.exists() else []
 
 
-def test_should_install_when_the_phase_only_warns(tmp_path, render_env):
-    result = make_install(tmp_path, render_env, OVER_BUDGET)
+InstallRun = tuple[Path, subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def install_once(tmp_path_factory: pytest.TempPathFactory, render_env) -> Callable[..., InstallRun]:
+    """`make install` once per overlay and arguments in this module: (its folder with the stubs' logs, the result).
+    A run takes three Python processes and two renders; tests that ask different questions of the same run share
+    it (make test hands out whole files to its workers, so they share it there too)."""
+    runs: dict[str, InstallRun] = {}
+
+    def run(overlay: dict, *args: str) -> InstallRun:
+        key = json.dumps([overlay, args], sort_keys=True)
+        if key not in runs:
+            folder = tmp_path_factory.mktemp("make-install")
+            runs[key] = (folder, make_install(folder, render_env, overlay, *args))
+        return runs[key]
+
+    return run
+
+
+def test_should_install_when_the_phase_only_warns(install_once):
+    folder, result = install_once(OVER_BUDGET)
     assert result.returncode == 0, result.stderr
-    assert [line.split()[:3] for line in installs(tmp_path)] == [["upgrade", "--install", "prompted-forge-mcp"]]
+    assert [line.split()[:3] for line in installs(folder)] == [["upgrade", "--install", "prompted-forge-mcp"]]
 
 
 @pytest.mark.parametrize(("overlay", "args"), [
@@ -119,19 +140,20 @@ def test_should_install_when_the_phase_only_warns(tmp_path, render_env):
     (PRIVILEGED, ()),
     ({"resources": {"limits": {"memory": "1Gb"}}}, ()),
 ], ids=["exit-1-enforced", "exit-1-under-make-i", "exit-1-safety-rule", "exit-2-bad-input"])
-def test_should_never_install_after_a_failed_check(tmp_path, render_env, overlay, args):
-    result = make_install(tmp_path, render_env, overlay, *args)
-    assert installs(tmp_path) == [], result.stdout
+def test_should_never_install_after_a_failed_check(install_once, overlay, args):
+    folder, result = install_once(overlay, *args)
+    assert installs(folder) == [], result.stdout
     if "-i" not in args:
         assert result.returncode == 2
 
 
-def test_should_label_the_namespace_for_pod_security_before_installing(tmp_path, render_env):
+def test_should_label_the_namespace_for_pod_security_before_installing(install_once):
     from policies.kubeschema import chart_kube_versions
 
-    result = make_install(tmp_path, render_env, {})
+    # The over-budget overlay only warns in this phase, so it installs: the run of the test above.
+    folder, result = install_once(OVER_BUDGET)
     assert result.returncode == 0, result.stdout + result.stderr
-    calls = (tmp_path / "calls.log").read_text(encoding="utf-8").splitlines()
+    calls = (folder / "calls.log").read_text(encoding="utf-8").splitlines()
     lowest = chart_kube_versions()[0]
     assert calls == [
         "kubectl create namespace prompted-forge-mcp --dry-run=client --output=yaml",
@@ -145,6 +167,7 @@ def test_should_label_the_namespace_for_pod_security_before_installing(tmp_path,
     assert lowest == "1.31"
 
 
-def test_should_not_label_the_namespace_after_a_failed_check(tmp_path, render_env):
-    make_install(tmp_path, render_env, PRIVILEGED)
-    assert not (tmp_path / "calls.log").exists()
+def test_should_not_label_the_namespace_after_a_failed_check(install_once):
+    folder, result = install_once(PRIVILEGED)  # the run of never_install[exit-1-safety-rule]
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert not (folder / "calls.log").exists()
