@@ -93,10 +93,17 @@ def dump(docs: Sequence[Any]) -> str:
 
 
 def _written_steps(node: Any, field: str | None) -> list[str | int]:
-    """The keys and indexes of `field` that are written in node; it stops at the first one that is not."""
+    """The keys and indexes of `field` that are written in node; it stops at the first one that is not.
+
+    A key that itself contains dots (`limits.cpu` under a ResourceQuota's spec.hard) is found even when the
+    field writes it unquoted: then this line and the finding's disagree, and the test shows the field path
+    that cannot name its key."""
     steps: list[str | int] = []
-    for match in _FIELD_STEP.finditer(field or ""):
-        key, index, named, quoted = match.groups()
+    matches = [match.groups() for match in _FIELD_STEP.finditer(field or "")]
+    position = 0
+    while position < len(matches):
+        key, index, named, quoted = matches[position]
+        position += 1
         if index == "*":
             break  # every item: the list itself is the place
         if index is not None:
@@ -109,6 +116,12 @@ def _written_steps(node: Any, field: str | None) -> list[str | int]:
             step = found[0]
         else:
             step = json.loads(quoted) if quoted is not None else key
+            # An unquoted dotted key: join the following plain keys until the mapping has it.
+            joined, ahead = step, position
+            while isinstance(node, dict) and joined not in node and ahead < len(matches) and matches[ahead][0]:
+                joined, ahead = f"{joined}.{matches[ahead][0]}", ahead + 1
+            if isinstance(node, dict) and joined in node:
+                step, position = joined, ahead
         if isinstance(node, dict) and step in node or \
                 isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
             node = node[step]
