@@ -33,7 +33,7 @@ def test_should_report_metrics_in_production_once_listing_what_it_reaches(
         ("metrics.environments", DEPLOYMENT, "spec.template.spec.containers[0].ports[1]", display_path(metrics_on), 3)]
     assert findings[0]["affects"] == [
         f"{DEPLOYMENT} spec.template.spec.containers[0].ports[1]",
-        f"{DEPLOYMENT} spec.template.spec.containers[0].env",
+        "ConfigMap/prompted-forge-mcp data.PF_METRICS_ENABLED",
         "Service/prompted-forge-mcp spec.ports[1]",
         "ServiceMonitor/prompted-forge-mcp kind",
     ]

@@ -62,6 +62,13 @@ def enable_metrics_flag(docs: Docs) -> None:
     app_container(docs).setdefault("env", []).append({"name": "PF_METRICS_ENABLED", "value": "true"})
 
 
+def enable_metrics_in_config_map(docs: Docs) -> None:
+    """The chart's way: the flag is in the app's ConfigMap, which the container reads through envFrom."""
+    app_name = find_doc(docs, "Deployment")["metadata"]["name"]
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == app_name)
+    config["data"]["PF_METRICS_ENABLED"] = "true"
+
+
 def add_service_monitor(docs: Docs) -> None:
     docs.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
                  "metadata": {"name": "prompted-forge-mcp"}, "spec": {}})
@@ -172,7 +179,9 @@ VIOLATIONS = [
     ("metrics-port-in-production", metrics, "production", add_metrics_port,
      [("metrics.environments", DEPLOYMENT, f"{APP}.ports[1]")]),
     ("metrics-flag-in-staging", metrics, "staging", enable_metrics_flag,
-     [("metrics.environments", DEPLOYMENT, f"{APP}.env")]),
+     [("metrics.environments", DEPLOYMENT, f"{APP}.env[0].value")]),
+    ("metrics-flag-in-the-configmap", metrics, "staging", enable_metrics_in_config_map,
+     [("metrics.environments", "ConfigMap/prompted-forge-mcp", "data.PF_METRICS_ENABLED")]),
     ("service-monitor-in-production", metrics, "production", add_service_monitor,
      [("metrics.environments", "ServiceMonitor/prompted-forge-mcp", "kind")]),
 ]

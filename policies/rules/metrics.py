@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from policies.context import CheckContext
 from policies.findings import Finding, failure
+from policies.manifests import Manifest
 from policies.ruledecl import Rule, declare
 from policies.rules._pods import container_env, containers
 
@@ -33,8 +35,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                               field=f"{ref.path}.ports[{index}]", actual=str(port.get("containerPort")), **common)
         flag = container_env(ctx.manifests, ref.container).get(METRICS_FLAG, "")
         if flag.lower() in ("true", "1", "yes", "on"):
-            yield failure("metrics.environments", f"{METRICS_FLAG} is on", field=f"{ref.path}.env",
-                          actual=f"{METRICS_FLAG}={flag}", **common)
+            # Point at where the flag is written: the container's env, or the ConfigMap it reads (the chart's).
+            written_in, field = _flag_source(ctx, ref.container, ref.path)
+            owner = written_in or ref.manifest
+            yield failure("metrics.environments", f"{METRICS_FLAG} is on", field=field,
+                          actual=f"{METRICS_FLAG}={flag}", **{**common, "resource": owner.ref, "source": owner.source})
     for service in ctx.manifests.of_kind("Service"):
         for index, port in enumerate((service.doc.get("spec") or {}).get("ports") or []):
             if port.get("name") == METRICS_PORT_NAME:
@@ -46,3 +51,20 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         yield failure("metrics.environments", "a ServiceMonitor scrapes this environment",
                       environment=ctx.environment, resource=monitor.ref, source=monitor.source, field="kind",
                       expected=expected, actual="ServiceMonitor", values_key=key)
+
+
+def _flag_source(ctx: CheckContext, container: dict[str, Any], path: str) -> tuple[Manifest | None, str]:
+    """(resource, field) where the container's PF_METRICS_ENABLED is written: its own `env` entry (the last
+    wins, as in Kubernetes; resource None: the container's own object), else the ConfigMap an envFrom reads it
+    from (a later envFrom wins)."""
+    for index, item in reversed(list(enumerate(container.get("env") or []))):
+        if item.get("name") == METRICS_FLAG and "value" in item:
+            return None, f"{path}.env[{index}].value"
+    config_maps = {m.name: m for m in ctx.manifests.of_kind("ConfigMap")}
+    for source in reversed(container.get("envFrom") or []):
+        config_map = config_maps.get((source.get("configMapRef") or {}).get("name"))
+        prefix = source.get("prefix", "")
+        key = METRICS_FLAG[len(prefix):] if METRICS_FLAG.startswith(prefix) else None
+        if config_map and key and (config_map.doc.get("data") or {}).get(key) is not None:
+            return config_map, f"data.{key}"
+    return None, f"{path}.env"
