@@ -224,8 +224,7 @@ def test_should_judge_pod_level_resources_when_set(production: Docs) -> None:
     pod = find_doc(production, "Deployment")["spec"]["template"]["spec"]
     pod["resources"] = {"limits": {"cpu": "1001m"}}
     assert findings(production) == [
-        ("guard.limitrange-admits", APP, "spec.template.spec.containers[*].resources.limits.cpu", "<= 1000m",
-         "1001m"),
+        ("guard.limitrange-admits", APP, "spec.template.spec.resources.limits.cpu", "<= 1000m", "1001m"),
         ("guard.quota-admits", QUOTA, 'spec.hard["limits.cpu"]', ">= 13513m", "13500m"),
     ]
 

@@ -214,6 +214,31 @@ def test_should_fail_a_runtime_class_whose_overhead_is_unknown():
          "a RuntimeClass with a known overhead", "mystery")]
 
 
+# -- pod-level resources ------------------------------------------------------------------------------------------
+# https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#pod-level-resource-specification:
+# spec.resources (beta, on by default from 1.34, inside the chart's 1.31-1.35 range) is the pod's own figure.
+def test_should_judge_pod_level_resources_over_the_budget_at_their_line():
+    doc = deployment(containers=[app()], spec={"resources": {"limits": {"cpu": "1001m"}}})
+    assert findings(doc) == [
+        ("resources.within-budget", "failure", "Deployment/prompted-forge-mcp", None, f"{POD}.resources.limits.cpu",
+         "<= 1000m", "1001m")]
+
+
+def test_should_pass_pod_level_resources_exactly_at_the_budget():
+    assert findings(deployment(containers=[app()], spec={"resources": {"limits": {"cpu": "1000m"}}})) == []
+
+
+# The API server wants pod-level requests at or above the containers' sum: small containers, the pod decides.
+@pytest.mark.parametrize(("pod_memory", "expected"), [
+    ("128Mi", []),
+    ("127Mi", [("resources.under-budget", "warning", "Deployment/prompted-forge-mcp", None,
+                f"{POD}.resources.requests.memory", ">= 128Mi", "127Mi")]),
+], ids=["at-the-floor", "one-mebibyte-under"])
+def test_should_judge_the_floor_by_pod_level_requests_at_their_line(pod_memory, expected):
+    doc = deployment(containers=[app(memory="60Mi")], spec={"resources": {"requests": {"memory": pod_memory}}})
+    assert findings(doc) == expected
+
+
 # -- every workload kind ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("build", "path"), [(job, "spec.template.spec"),
                                               (cronjob, "spec.jobTemplate.spec.template.spec")],

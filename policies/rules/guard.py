@@ -246,6 +246,15 @@ def quota_hard(quota: Manifest) -> dict[str, tuple[str, Decimal | None]]:
     return found
 
 
+def _pod_resources_field(workload: Manifest, field: str) -> str:
+    """Where a pod's figure is written: its pod-level resources (which Kubernetes then uses), else its containers."""
+    pod_level = (workload.pod_spec() or {}).get("resources")
+    kind, resource = field.split(".", 1)
+    written = isinstance(pod_level, dict) and isinstance(pod_level.get(kind), dict) and \
+        pod_level[kind].get(resource) is not None
+    return f"{workload.pod_spec_path()}.{'' if written else 'containers[*].'}resources.{field}"
+
+
 def _hard_field(written: str) -> str:
     """The field path of a quota key: `requests.cpu` is one key of spec.hard, not spec.hard.requests.cpu."""
     return f'spec.hard["{written}"]' if "." in written else f"spec.hard.{written}"
@@ -361,7 +370,7 @@ def _limit_range_admits(ctx: CheckContext) -> Iterator[Finding]:
             for field, message, expected, actual in _item_problems(item, figures):
                 yield failure("guard.limitrange-admits", f"{limit_range.ref} refuses the pod: {message}",
                               environment=ctx.environment, resource=workload.ref,
-                              field=f"{workload.pod_spec_path()}.containers[*].resources.{field}",
+                              field=_pod_resources_field(workload, field),
                               expected=expected, actual=actual,
                               values_key=None if workload.is_completion_hook else ("resources", *field.split(".")),
                               source=workload.source)

@@ -18,6 +18,7 @@ from policies.rules._pods import (
     EPHEMERAL,
     ContainerRef,
     EffectiveFigure,
+    Term,
     budgeted_workloads,
     containers,
     declared_overhead,
@@ -92,7 +93,40 @@ def pod_figures(ctx: CheckContext, manifest: Manifest) -> dict[tuple[str, str], 
                                  ctx.budget.runtime_class_overheads(ctx.environment))
     if overhead is None:
         return None
-    return effective_resources(pod_containers(manifest), overhead)
+    figures = effective_resources(pod_containers(manifest), overhead)
+    # Pod-level resources (spec.resources, beta and on by default from Kubernetes 1.34, inside the chart's
+    # kubeVersion range) are the pod's own figure wherever one is written; the overhead still adds to it.
+    for (kind, resource), amount in _pod_level(manifest).items():
+        extra = overhead.get(resource, Decimal(0))
+        head = (Term("pod overhead", extra),) if extra else ()
+        figures[(kind, resource)] = EffectiveFigure(kind, resource, amount + extra, "running",
+                                                    (*head, Term(POD_LEVEL, amount)))
+    return figures
+
+
+POD_LEVEL = "pod-level resources"
+
+
+def _pod_level(manifest: Manifest) -> dict[tuple[str, str], Decimal]:
+    """The pod-level requests and limits written in the pod spec (an unreadable amount: schema's to report)."""
+    written = (manifest.pod_spec() or {}).get("resources")
+    figures: dict[tuple[str, str], Decimal] = {}
+    for kind in KINDS:
+        amounts = written.get(kind) if isinstance(written, dict) else None
+        for resource in RESOURCES:
+            if isinstance(amounts, dict) and amounts.get(resource) is not None:
+                try:
+                    figures[(kind, resource)] = parse_resource(resource, amounts[resource])
+                except QuantityError:
+                    continue
+    return figures
+
+
+def _pod_field(manifest: Manifest, kind: str, resource: str) -> str:
+    """Where a pod's effective figure is set: its pod-level resources when written, else its containers."""
+    if (kind, resource) in _pod_level(manifest):
+        return f"{manifest.pod_spec_path()}.resources.{kind}.{resource}"
+    return f"{manifest.pod_spec_path()}.containers[*].resources.{kind}.{resource}"
 
 
 def _pod_checks(ctx: CheckContext, manifest: Manifest) -> Iterator[Finding]:
@@ -122,8 +156,11 @@ def _over_budget(ctx: CheckContext, manifest: Manifest, figure: EffectiveFigure,
                f"by {fmt(amount - allowed)}")
     if figure.phase != "running":
         message += f" while {figure.phase} runs"
-    field = f"{manifest.pod_spec_path()}.containers[*].resources.{kind}.{resource}"
-    container, key = None, ("resources", kind, resource)
+    field = _pod_field(manifest, kind, resource)
+    container: str | None = None
+    key: tuple[str, ...] | None = ("resources", kind, resource)
+    if (kind, resource) in _pod_level(manifest):
+        key = None  # the chart renders no pod-level resources: no values key sets them, the template is the place
     culprit = figure.pushed_over(allowed)
     if culprit:
         term, before = culprit
@@ -148,7 +185,7 @@ def _under_floor(ctx: CheckContext, manifest: Manifest, figures: dict[tuple[str,
             yield report("resources.under-budget",
                          f"effective requests.{resource} {fmt(figure.amount)} is below {percent:g}% of the "
                          f"{ctx.environment} budget of {budget_text}: the pods are sized for a smaller environment",
-                         field=f"{manifest.pod_spec_path()}.containers[*].resources.requests.{resource}",
+                         field=_pod_field(manifest, "requests", resource),
                          expected=f">= {fmt(floor)}", actual=fmt(figure.amount),
                          values_key=("resources", "requests", resource), **common)
 
