@@ -182,7 +182,8 @@ def compose_bounded(text: str, origin: str | Path, *, what: str = "", line_offse
     except yaml.YAMLError as exc:
         raise _malformed(exc, what, origin, line_offset) from None
     if root is not None:
-        _check_aliases(root, origin, line_offset)
+        if "*" in text:  # an alias is written `*name`: text without a `*` has none to bound
+            _check_aliases(root, origin, line_offset)
         _check_ambiguous_keys(root, origin, line_offset)
     return root
 
