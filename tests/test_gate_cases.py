@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rulekit import RuleCase, app_container, editable_docs, find_doc
+from rulekit import RuleCase, app_container, editable_docs, find_doc, line_of
 
 from policies import CHART_DIR
 from policies.cli import main
+from policies.paths import display_path
 
 Docs = list[dict[str, Any]]
 POD = "spec.template.spec"
@@ -154,9 +156,11 @@ def test_should_show_production_at_the_chart_defaults_in_every_report(tmp_path, 
     chart = tmp_path / CHART_DIR.name
     shutil.copytree(CHART_DIR, chart)
     values = chart / "values-production.yaml"
-    values.write_text(re.sub(r"\n# Production budget.*?\nresources:\n(?:  .*\n)+", "\n",
-                             values.read_text(encoding="utf-8"), flags=re.S), encoding="utf-8")
+    # Only the resources block: the rest of production's file (its namespace guards among it) stays.
+    values.write_text(re.sub(r"\n# Production budget[^\n]*\nresources:\n(?:  [^\n]*\n)+", "\n",
+                             values.read_text(encoding="utf-8")), encoding="utf-8")
     assert "resources:" not in values.read_text(encoding="utf-8")
+    assert "budgetGuard:" in values.read_text(encoding="utf-8")
     reports = tmp_path / "reports"
     code = main(["check", "--env", "production", "--chart", str(chart), "--format", "github", "--timing-runs", "0",
                  "--reports-dir", str(reports)])
@@ -168,6 +172,15 @@ def test_should_show_production_at_the_chart_defaults_in_every_report(tmp_path, 
              if f["rule"] == "resources.under-budget"]
     assert [(f["field"].rsplit(".", 1)[-1], f["expected"], f["actual"]) for f in floor] == [
         ("cpu", ">= 125m", "50m"), ("memory", ">= 128Mi", "64Mi")]
-    assert annotations.count("::warning ") >= 2 and "resources.under-budget" in annotations
+    # The chart's defaults decide, so every format points at values.yaml's requests lines, and says nothing else.
+    defaults = chart / "values.yaml"
+    where = [(display_path(defaults), line_of(defaults, text)) for text in ("cpu: 50m", "memory: 64Mi")]
+    assert [line.split("::")[1] for line in annotations.splitlines() if line.startswith(("::warning", "::error"))] == [
+        f"warning file={file},line={line},title=resources.under-budget (production)" for file, line in where]
+    assert [(f["rule"], f["file"], f["line"]) for f in json.loads((reports / "check.json").read_text())["findings"]
+            ] == [("resources.under-budget", file, line) for file, line in where]
+    [case] = [c for c in ET.parse(reports / "junit.xml").iter("testcase") if c.get("name") == "resources.under-budget"]
+    assert case.find("failure") is None
+    assert [text.rsplit("(", 1)[-1] for text in case.find("system-err").text.splitlines()] == [
+        f"{file}:{line})" for file, line in where]
     assert "resources.under-budget" in (reports / "check.md").read_text()
-    assert "resources.under-budget" in (reports / "junit.xml").read_text()
