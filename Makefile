@@ -227,7 +227,7 @@ cluster-ready: require-env $(CLUSTER_TOOLS)
 # Pod Security Admission for the release namespace: restricted, enforced at the lowest Kubernetes minor
 # of Chart.yaml's kubeVersion range, audited and warned at latest (README: the same labels for GitOps).
 KUBECTL_FLAGS = $(if $(KUBE_CONTEXT),--context $(KUBE_CONTEXT))
-PSA_VERSION   = v$(shell $(PY) -c 'from policies.kubeschema import chart_kube_versions; print(chart_kube_versions()[0])')
+PSA_VERSION   = v$(shell $(PY) -c 'from policies.checks.kubeschema import chart_kube_versions; print(chart_kube_versions()[0])')
 POD_SECURITY  = pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=$(PSA_VERSION) \
                 pod-security.kubernetes.io/audit=restricted pod-security.kubernetes.io/audit-version=latest \
                 pod-security.kubernetes.io/warn=restricted pod-security.kubernetes.io/warn-version=latest

@@ -1,7 +1,7 @@
 """The rule catalogue: every rule id the harness can emit, collected from the modules that emit it.
 
 Each module declares its rules once, next to the code that emits them
-(`RULES = declare(Rule(...), ...)`, policies/ruledecl.py); this module only
+(`RULES = declare(Rule(...), ...)`, policies/core/ruledecl.py); this module only
 lists those modules. The engine (rule classes), the waiver validation, JUnit
 and docs/budget.md read the catalogue and nothing else. In the tests
 (tests/catalogue_coverage.py) a test fails when harness code emits an id missing
@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from types import ModuleType
 
-from policies import baseline, chartmeta, drift, kubeschema, phasetarget, pipeline, review, timing, waivers
-from policies.ruleclass import family_class
-from policies.ruledecl import Rule
-from policies.rules import FAMILIES
+from policies.checks import baseline, chartmeta, drift, kubeschema, phasetarget, pipeline, review, timing
+from policies.checks.rules import FAMILIES
+from policies.core.ruleclass import family_class
+from policies.core.ruledecl import Rule
+from policies.judging import waivers
 
 # The policy families first (their order is the order of JUnit's testcases), then the other stages.
 EMITTERS: tuple[ModuleType, ...] = (*FAMILIES, chartmeta, kubeschema, drift, timing, pipeline, phasetarget,
@@ -33,7 +34,7 @@ def collect(modules: Iterable[ModuleType]) -> dict[str, Rule]:
         for rule_id, rule in module.RULES.items():
             if not isinstance(rule, Rule) or rule.id != rule_id:
                 raise TypeError(f"{module.__name__}.RULES[{rule_id!r}]: declare rules with "
-                                "policies.ruledecl.declare(Rule(...))")
+                                "policies.core.ruledecl.declare(Rule(...))")
             if rule_id in catalogue:
                 raise ValueError(f"rule {rule_id} is declared in {owners[rule_id]} and in {module.__name__}")
             catalogue[rule_id], owners[rule_id] = rule, module.__name__

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TypeVar
 
-from policies import baseline, chartmeta, phasetarget, pipeline, review, timing, waivers
-from policies.outcome import CheckRun
+from policies.checks import baseline, chartmeta, phasetarget, pipeline, review, timing
+from policies.core.outcome import CheckRun
+from policies.judging import waivers
 
 T = TypeVar("T")
 

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policies import BUDGET_FILE, CHART_DIR, WAIVERS_FILE
-from policies.atomic import write_text_atomic
-from policies.errors import InputError
-from policies.helm import DEFAULT_KUBE_VERSION, find_helm
-from policies.outcome import EXIT_INPUT_ERROR
+from policies.core.atomic import write_text_atomic
+from policies.core.errors import InputError
+from policies.core.outcome import EXIT_INPUT_ERROR
+from policies.inputs.samples import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
+from policies.render.helm import DEFAULT_KUBE_VERSION, find_helm
 from policies.reports import FORMATS, REPORT_FILES, render_report
-from policies.samples import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
 
 if TYPE_CHECKING:
     from policies.helmwork import HelmWork
@@ -140,7 +140,7 @@ def start_helm_work(args: argparse.Namespace) -> HelmWork | None:
     if args.helm_timeout:
         helm = helm.with_timeout(args.helm_timeout)
     from policies.helmwork import HelmPlan, HelmWork  # lazy: --help needs none of it
-    from policies.render import API_VERSIONS  # lazy: --help needs none of it
+    from policies.render.render import API_VERSIONS  # lazy: --help needs none of it
 
     return HelmWork(helm, HelmPlan(tuple(environments), chart, args.kube_version, API_VERSIONS, tuple(args.values),
                                    runs))
@@ -158,9 +158,9 @@ def run(args: argparse.Namespace) -> int:
 def run_check_command(args: argparse.Namespace, helm_work: HelmWork | None) -> int:
     # The engine (rules, schemas, drift, baselines) is imported once the arguments are known to be a check
     # to run, so `--help` and usage errors answer at once; helm is already running.
-    from policies.budget import load_budget  # lazy: start-up speed
     from policies.engine import CheckRequest, run_check  # lazy: start-up speed
-    from policies.waivers import load_waivers  # lazy: start-up speed
+    from policies.inputs.budget import load_budget  # lazy: start-up speed
+    from policies.judging.waivers import load_waivers  # lazy: start-up speed
 
     budget = load_budget(args.budget)
     environments = args.environments or budget.environments
@@ -207,12 +207,12 @@ def run_check_command(args: argparse.Namespace, helm_work: HelmWork | None) -> i
 
 def run_baseline(args: argparse.Namespace) -> int:
     """Render, time and (optionally) read CI figures, then write the baseline."""
-    from policies import baseline  # lazy: start-up speed
-    from policies.budget import load_budget  # lazy: start-up speed
+    from policies.checks import baseline  # lazy: start-up speed
+    from policies.checks.phasetarget import record_phase_start  # lazy: start-up speed
+    from policies.checks.pipeline import load_measurements  # lazy: start-up speed
+    from policies.checks.timing import measure_helm  # lazy: start-up speed
     from policies.engine import API_VERSIONS, CheckRequest, evaluate  # lazy: start-up speed
-    from policies.phasetarget import record_phase_start  # lazy: start-up speed
-    from policies.pipeline import load_measurements  # lazy: start-up speed
-    from policies.timing import measure_helm  # lazy: start-up speed
+    from policies.inputs.budget import load_budget  # lazy: start-up speed
 
     output = args.output or baseline.BASELINE_FILE
     budget = load_budget(args.budget)
@@ -234,7 +234,7 @@ def run_baseline(args: argparse.Namespace) -> int:
 
 def run_docs(args: argparse.Namespace) -> int:
     """Every generated document, written (or with --check compared); 1 when any is stale."""
-    from policies import budgetdoc, dashboard, dashboardsvg, valuesdoc  # lazy: start-up speed
+    from policies.docs import budgetdoc, dashboard, dashboardsvg, valuesdoc  # lazy: start-up speed
 
     return max(generator.sync(args.check) for generator in (budgetdoc, dashboard, dashboardsvg, valuesdoc))
 

@@ -12,32 +12,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from policies import CHART_DIR, drift, kubeschema
-from policies.baseline import compare, load_baseline, rendered_totals, snapshot, totals_comparison
-from policies.budget import Budget
+from policies import CHART_DIR
 from policies.catalogue import rule_catalogue, rule_class
-from policies.chartmeta import validate_chart_yaml
 from policies.checkplan import RunFacts, pipeline_runs, skipped, timed
-from policies.context import CheckContext
-from policies.drift import AllowedDrift, base_manifests, check_drift, load_allowed
-from policies.errors import InputError
-from policies.findings import Finding, Severity
-from policies.grouping import group_by_cause
-from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.checks import drift, kubeschema
+from policies.checks.baseline import compare, load_baseline, rendered_totals, snapshot, totals_comparison
+from policies.checks.chartmeta import validate_chart_yaml
+from policies.checks.context import CheckContext
+from policies.checks.drift import AllowedDrift, base_manifests, check_drift, load_allowed
+from policies.checks.kubeschema import chart_kube_versions, validate_manifests
+from policies.checks.phasetarget import judge_image_targets
+from policies.checks.pipeline import judge_measurements, load_measurements
+from policies.checks.review import next_review, review_findings
+from policies.checks.rules import FAMILIES, resources
+from policies.checks.timing import Timing, judge, judge_stage
+from policies.core.errors import InputError
+from policies.core.findings import Finding, Severity
+from policies.core.outcome import CheckRun, Measurement, Outcome
+from policies.core.paths import display_path
+from policies.core.ruleclass import SAFETY
 from policies.helmwork import HelmPlan, HelmWork
-from policies.kubeschema import chart_kube_versions, validate_manifests
-from policies.manifests import ManifestIndex, parse_manifests
-from policies.outcome import CheckRun, Measurement, Outcome
-from policies.paths import display_path
-from policies.phasetarget import judge_image_targets
-from policies.pipeline import judge_measurements, load_measurements
-from policies.render import API_VERSIONS, Render, ValuesLayers, check_values_schema, load_values_layers, render_from
-from policies.review import next_review, review_findings
-from policies.ruleclass import SAFETY
-from policies.rules import FAMILIES, resources
-from policies.timing import Timing, judge, judge_stage
-from policies.waivers import KnownNames, Waiver, apply_waivers
-from policies.yamlsource import dotted, read_input_text
+from policies.inputs.budget import Budget
+from policies.inputs.yamlsource import dotted, read_input_text
+from policies.judging.grouping import group_by_cause
+from policies.judging.waivers import KnownNames, Waiver, apply_waivers
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.render.manifests import ManifestIndex, parse_manifests
+from policies.render.render import (
+    API_VERSIONS,
+    Render,
+    ValuesLayers,
+    check_values_schema,
+    load_values_layers,
+    render_from,
+)
 
 
 @dataclass(frozen=True)
@@ -54,11 +62,11 @@ class CheckRequest:
     # The run's helm calls, when already started (the CLI starts them first); else evaluate starts them.
     helm_work: HelmWork | None = None
     today: dt.date = field(default_factory=dt.date.today)
-    timing_runs: int = 0  # samples per helm operation (policies/timing.py); 0: no timing, lint or package
+    timing_runs: int = 0  # samples per helm operation (policies/checks/timing.py); 0: no timing, lint or package
     # Called with each environment as it finishes (the CLI shows progress on stderr).
     progress: Callable[[str], None] | None = None
-    measurements_file: Path | None = None  # CI figures (policies/pipeline.py)
-    baseline_file: Path | None = None  # compare with this baseline (policies/baseline.py)
+    measurements_file: Path | None = None  # CI figures (policies/checks/pipeline.py)
+    baseline_file: Path | None = None  # compare with this baseline (policies/checks/baseline.py)
 
 
 def locate(finding: Finding, ctx: CheckContext, chart: Path) -> Finding:
@@ -261,7 +269,7 @@ def helm_plan(request: CheckRequest) -> HelmPlan:
 class PerformanceResult(NamedTuple):
     measurements: list[Measurement]
     findings: list[Finding]
-    baseline_totals: list[dict[str, str]]  # rendered totals, baseline against this run (policies/baseline.py)
+    baseline_totals: list[dict[str, str]]  # rendered totals, baseline against this run (policies/checks/baseline.py)
 
 
 def performance_checks(

@@ -26,10 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
 
-from policies.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, HelmResult
-from policies.render import helm_template_args
-from policies.rendercache import cached_stdout
-from policies.timing import (
+from policies.checks.timing import (
     Operation,
     Timing,
     lint_operation,
@@ -38,6 +35,9 @@ from policies.timing import (
     time_operation,
     time_template,
 )
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, HelmResult
+from policies.render.render import helm_template_args
+from policies.render.rendercache import cached_stdout
 
 T = TypeVar("T")
 
@@ -51,7 +51,7 @@ class HelmPlan:
     kube_version: str = DEFAULT_KUBE_VERSION
     api_versions: tuple[str, ...] = ()
     extra_values: tuple[Path, ...] = ()
-    timing_runs: int = 0  # samples per operation (policies/timing.py); 0: renders only
+    timing_runs: int = 0  # samples per operation (policies/checks/timing.py); 0: renders only
 
     def same_calls(self, other: HelmPlan) -> bool:
         return (sorted(self.environments) == sorted(other.environments)
@@ -139,7 +139,7 @@ class HelmWork:
             self.seconds = time.perf_counter() - self.started
 
     def _template_timing(self, env: str) -> Timing:
-        """The checked render is the sample; with more runs it was their warm-up (policies/timing.py)."""
+        """The checked render is the sample; with more runs it was their warm-up (policies/checks/timing.py)."""
         operation = self.plan.template(env)
         render = self._renders[env]
         if render.exception() is not None:

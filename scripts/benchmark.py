@@ -46,20 +46,20 @@ from pathlib import Path
 import yaml
 
 from policies import CHART_DIR
-from policies.budget import BUDGET_FILE, load_budget
-from policies.context import CheckContext
+from policies.checks.context import CheckContext
+from policies.checks.kubeschema import chart_kube_versions, validate_manifests
+from policies.checks.rules import run_all
 from policies.engine import API_VERSIONS
-from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
-from policies.kubeschema import chart_kube_versions, validate_manifests
-from policies.manifests import parse_manifests
-from policies.render import (
+from policies.inputs.budget import BUDGET_FILE, load_budget
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.render.manifests import parse_manifests
+from policies.render.render import (
     check_values_schema,
     helm_template_args,
     load_values_layers,
     render_environment,
     values_file_for,
 )
-from policies.rules import run_all
 
 BASES = ("development", "staging", "production")
 

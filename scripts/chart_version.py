@@ -25,7 +25,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policies.chartmeta import SEMVER, Version  # noqa: E402
+from policies.checks.chartmeta import SEMVER, Version  # noqa: E402
 
 PREFIX = "chart-version:"
 

@@ -3,7 +3,7 @@
 The installed side is what helm recorded for the release (`helm get manifest`
 plus `helm get hooks`), the rendered side is `helm template` of the chart with
 the environment's values file, for the same release name and namespace. Both
-are parsed with policies.manifests and compared object by object (keyed by
+are parsed with policies.render.manifests and compared object by object (keyed by
 `Kind/name`) with deepdiff. Edits made to live objects behind helm's back (for
 example with `kubectl edit`) are not in helm's record and so are not shown.
 
@@ -29,10 +29,10 @@ from deepdiff import DeepDiff
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from policies import CHART_DIR  # noqa: E402
-from policies.errors import InputError  # noqa: E402
-from policies.helm import DEFAULT_KUBE_VERSION, Helm, find_helm  # noqa: E402
-from policies.manifests import Manifest, parse_manifests  # noqa: E402
-from policies.render import (  # noqa: E402
+from policies.core.errors import InputError  # noqa: E402
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm  # noqa: E402
+from policies.render.manifests import Manifest, parse_manifests  # noqa: E402
+from policies.render.render import (  # noqa: E402
     NAMESPACE,
     RELEASE_NAME,
     check_values_schema,

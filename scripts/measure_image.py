@@ -26,10 +26,10 @@ from typing import IO, Any
 
 import yaml
 
-from policies.atomic import write_text_atomic
-from policies.errors import InputError
-from policies.pipeline import load_measurements
-from policies.yamlsource import load_yaml_file
+from policies.checks.pipeline import load_measurements
+from policies.core.atomic import write_text_atomic
+from policies.core.errors import InputError
+from policies.inputs.yamlsource import load_yaml_file
 
 DOCKER_TIMEOUT_SECONDS = 30
 INDEX_MEDIA_TYPES = ("application/vnd.oci.image.index.v1+json",

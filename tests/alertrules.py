@@ -12,7 +12,7 @@ from typing import Any
 
 import promql_parser
 
-from policies.manifests import ManifestIndex
+from policies.render.manifests import ManifestIndex
 
 COMPARISONS = frozenset({">", ">=", "<", "<=", "==", "!="})
 

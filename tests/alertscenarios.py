@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Protocol
 
-from policies.budget import Budget
-from policies.manifests import ManifestIndex
-from policies.quantity import parse_cpu, parse_memory
+from policies.core.quantity import parse_cpu, parse_memory
+from policies.inputs.budget import Budget
+from policies.render.manifests import ManifestIndex
 
 SCRAPE_SECONDS = 15
 EVALUATION_SECONDS = 15

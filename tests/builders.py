@@ -16,11 +16,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from policies.budget import Budget, load_budget
-from policies.context import CheckContext
-from policies.manifests import Manifest, ManifestIndex
-from policies.render import ValuesLayers
-from policies.yamlsource import SourcedYaml
+from policies.checks.context import CheckContext
+from policies.inputs.budget import Budget, load_budget
+from policies.inputs.yamlsource import SourcedYaml
+from policies.render.manifests import Manifest, ManifestIndex
+from policies.render.render import ValuesLayers
 
 NAME = "prompted-forge-mcp"
 SELECTOR = {"app.kubernetes.io/name": NAME, "app.kubernetes.io/instance": NAME}

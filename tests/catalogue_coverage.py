@@ -21,10 +21,10 @@ from collections.abc import Iterator
 import pytest
 
 from policies.catalogue import CATALOGUE
-from policies.findings import Finding
+from policies.core.findings import Finding
 
 # Frames between a harness call site and Finding.__init__ that are not the call site.
-HELPERS = ("policies.findings",)
+HELPERS = ("policies.core.findings",)
 EMITTED: set[str] = set()
 _test_emitted: set[str] = set()
 _original_init = Finding.__init__

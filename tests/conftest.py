@@ -11,12 +11,12 @@ import yaml
 from sessionrenders import CachedRenders
 
 from policies import CHART_DIR
-from policies.budget import Budget, load_budget
-from policies.drift import render_base
+from policies.checks.drift import render_base
 from policies.engine import API_VERSIONS  # the API versions `check` renders with
-from policies.helm import Helm, find_helm
-from policies.manifests import ManifestIndex
-from policies.render import Render, render_environment
+from policies.inputs.budget import Budget, load_budget
+from policies.render.helm import Helm, find_helm
+from policies.render.manifests import ManifestIndex
+from policies.render.render import Render, render_environment
 
 ENVIRONMENTS = load_budget().environments
 # Every rule the harness emits in a test is catalogued, and every catalogued rule fails in some test.
@@ -99,7 +99,7 @@ def render_env_helm3(render_cache: Path) -> Callable[[str], Render]:
 @pytest.fixture(scope="session")
 def base_render(helm: Helm) -> ManifestIndex:
     """The chart rendered with values.yaml alone (what each environment is a diff over); render_base keeps
-    it between runs and processes itself (policies/rendercache.py), so workers share it already."""
+    it between runs and processes itself (policies/render/rendercache.py), so workers share it already."""
     return render_base(helm=helm, api_versions=API_VERSIONS)
 
 

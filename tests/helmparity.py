@@ -16,10 +16,10 @@ for different cluster versions are refused rather than compared.
 
 from __future__ import annotations
 
-from policies.diffing import describe, diff_documents, index_documents
-from policies.errors import InputError
-from policies.findings import Finding, failure
-from policies.render import Render
+from policies.core.errors import InputError
+from policies.core.findings import Finding, failure
+from policies.render.diffing import describe, diff_documents, index_documents
+from policies.render.render import Render
 
 
 def check_parity(environment: str, reference: Render, other: Render) -> list[Finding]:

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
+from snapshotkit import running_in_ci
 
-from policies.manifests import ManifestIndex
-from policies.snapshots import running_in_ci
+from policies.render.manifests import ManifestIndex
 
 # The oldest promtool the rule tests were run with (Debian 12's package); see the README.
 MINIMUM_VERSION = (2, 42)

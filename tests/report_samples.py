@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policies.findings import failure, warning
-from policies.outcome import Measurement, Outcome
+from policies.core.findings import failure, warning
+from policies.core.outcome import Measurement, Outcome
 
 # (environment, kind, resource, used, budget, percent, status)
 USAGE = [

@@ -14,14 +14,14 @@ from typing import Any
 import yaml
 
 from policies import CHART_DIR
-from policies.budget import Budget, load_budget
-from policies.context import CheckContext
+from policies.checks.context import CheckContext
+from policies.core.findings import Finding
+from policies.core.paths import display_path
 from policies.engine import locate
-from policies.findings import Finding
-from policies.manifests import Manifest, ManifestIndex, parse_manifests
-from policies.paths import display_path
-from policies.render import Render, ValuesLayers
-from policies.yamlsource import load_yaml_file
+from policies.inputs.budget import Budget, load_budget
+from policies.inputs.yamlsource import load_yaml_file
+from policies.render.manifests import Manifest, ManifestIndex, parse_manifests
+from policies.render.render import Render, ValuesLayers
 
 Check = Callable[[CheckContext], Iterable[Finding]]
 
@@ -82,7 +82,7 @@ def unguarded(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 MARKER = "LOCATED-HERE"
 # A field path as findings write it: `spec.containers[0].env[name=X].value`, `metadata.annotations["a/b"]`.
-# Parsed here, not with policies.manifests, so the expected line does not come from the code under test.
+# Parsed here, not with policies.render.manifests, so the expected line does not come from the code under test.
 _FIELD_STEP = re.compile(r'\.?([^.\[\]]+)|\[(\d+|\*)\]|\[name=([^\]]*)\]|\[("(?:[^"\\]|\\.)*")\]')
 Expected = tuple[str, str | None, str | None]  # (rule, resource, field): where comes from the written file
 

@@ -8,7 +8,7 @@ path and content; values files by content), so an edited template, values file o
 flag, is a different entry and never a stale one. Only successful renders are stored: a failure
 is helm's to report each time.
 
-policies/rendercache.py is the check's own cache of the chart-defaults render between runs; this one
+policies/render/rendercache.py is the check's own cache of the chart-defaults render between runs; this one
 serves the test fixtures' environment renders (any `template` call), keys on helm's sha256 rather than
 its file identity, and on the content of extra values files too.
 """
@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from policies.helm import Helm, HelmResult
+from policies.render.helm import Helm, HelmResult
 
 # Raised when what an entry holds or how the key is made changes, so older entries are never read.
 CACHE_FORMAT = 1
@@ -46,7 +46,7 @@ def _binary_digest(path: Path, size: int, mtime_ns: int, inode: int) -> str:
 
 def binary_digest(path: Path) -> str:
     """sha256 of the helm binary, hashed once per process while its path, size, modification time
-    and inode stay the same (the identity policies/helm.py trusts for `helm version`): 60 MB is
+    and inode stay the same (the identity policies/render/helm.py trusts for `helm version`): 60 MB is
     worth hashing once, not once per render."""
     resolved = path.resolve()
     status = resolved.stat()

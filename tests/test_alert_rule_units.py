@@ -41,9 +41,9 @@ from alertscenarios import (
 )
 from promtoolkit import check_rules, require_promtool, rule_groups, run_rule_tests
 
-from policies.budget import Budget, load_budget
-from policies.helm import Helm
-from policies.render import Render, render_environment
+from policies.inputs.budget import Budget, load_budget
+from policies.render.helm import Helm
+from policies.render.render import Render, render_environment
 
 CPU = "PromptedForgeMCPCPUAboveRequests"
 MEMORY = "PromptedForgeMCPMemoryAboveLimits"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.atomic import write_text_atomic
+from policies.core.atomic import write_text_atomic
 
 
 @pytest.fixture

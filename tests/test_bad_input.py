@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from policies import CHART_DIR, REPO_ROOT
-from policies.budget import BUDGET_FILE
+from policies.inputs.budget import BUDGET_FILE
 
 EXIT_INPUT_ERROR = 2
 # A fake helm is allowed only where the point is how the harness treats a broken helm.

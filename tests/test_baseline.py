@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from builders import container, deployment, index
 
-from policies.baseline import (
+from policies.checks.baseline import (
     BASELINE_FILE,
     compare,
     load_baseline,
     rendered_totals,
     snapshot,
 )
-from policies.budget import load_budget
+from policies.checks.timing import Operation, Timing
 from policies.cli import main as check_main
-from policies.errors import InputError
-from policies.timing import Operation, Timing
+from policies.core.errors import InputError
+from policies.inputs.budget import load_budget
 
 MB = 1_000_000
 

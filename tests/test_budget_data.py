@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from policies import CHART_DIR, REPO_ROOT
-from policies.budget import KINDS, RESOURCES, load_budget
-from policies.budgetdoc import DOC_PATH, generate, guard_arithmetic
-from policies.errors import InputError
-from policies.quantity import parse_resource
+from policies.core.errors import InputError
+from policies.core.quantity import parse_resource
+from policies.docs.budgetdoc import DOC_PATH, generate, guard_arithmetic
+from policies.inputs.budget import KINDS, RESOURCES, load_budget
 
 SPEC = REPO_ROOT.parent / "shared" / "spec" / "performance-budget.md"
 

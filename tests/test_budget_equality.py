@@ -15,9 +15,9 @@ from decimal import Decimal
 import pytest
 from alertrules import alerts_of, duration_seconds, threshold
 
-from policies.budget import Budget, load_budget
-from policies.manifests import Manifest, ManifestIndex
-from policies.render import Render
+from policies.inputs.budget import Budget, load_budget
+from policies.render.manifests import Manifest, ManifestIndex
+from policies.render.render import Render
 
 BudgetKey = tuple[str, ...]
 

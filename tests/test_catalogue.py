@@ -10,12 +10,12 @@ import catalogue_coverage
 import pytest
 
 from policies import REPO_ROOT
-from policies.budget import load_budget
-from policies.budgetdoc import generate
 from policies.catalogue import CATALOGUE, EMITTERS, collect, rule_class
-from policies.findings import failure
-from policies.ruleclass import SAFETY
-from policies.ruledecl import Rule, declare
+from policies.core.findings import failure
+from policies.core.ruleclass import SAFETY
+from policies.core.ruledecl import Rule, declare
+from policies.docs.budgetdoc import generate
+from policies.inputs.budget import load_budget
 
 SPEC = REPO_ROOT.parent / "shared" / "spec" / "performance-budget.md"
 

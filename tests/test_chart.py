@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from policies.helm import DEFAULT_KUBE_VERSION
-from policies.render import render_environment, values_file_for
+from policies.render.helm import DEFAULT_KUBE_VERSION
+from policies.render.render import render_environment, values_file_for
 
 SERVICE_KINDS = {"Deployment", "Service", "ServiceAccount", "ConfigMap", "NetworkPolicy"}
 
@@ -54,7 +54,7 @@ def test_should_package_the_chart(helm, chart_dir, tmp_path: Path):
 
 
 def test_should_fail_the_render_on_a_typo_in_values(render_overlay):
-    from policies.errors import InputError
+    from policies.core.errors import InputError
 
     with pytest.raises(InputError) as error:
         render_overlay("production", {"resurces": {"limits": {"memory": "1Gi"}}})

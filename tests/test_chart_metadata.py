@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from policies.chartmeta import RULE, RangeError, parse_range, validate_chart_yaml
-from policies.errors import InputError
-from policies.findings import Finding
+from policies.checks.chartmeta import RULE, RangeError, parse_range, validate_chart_yaml
+from policies.core.errors import InputError
+from policies.core.findings import Finding
 
 CHART_NAME = "prompted-forge-mcp"
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from policies.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, find_helm
-from policies.render import RELEASE_NAME
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, find_helm
+from policies.render.render import RELEASE_NAME
 
 # values overlay -> the message helm must stop with
 FAILING = {

@@ -14,7 +14,7 @@ import yaml
 from policies import REPO_ROOT
 from policies.catalogue import rule_class
 from policies.cli import main
-from policies.ruleclass import BUDGET, SAFETY
+from policies.core.ruleclass import BUDGET, SAFETY
 
 # (family, environment, values overlay, rule id, field fragment)
 VALUES_VIOLATIONS = [

@@ -14,8 +14,8 @@ from types import ModuleType
 import pytest
 
 from policies import CHART_DIR, REPO_ROOT
-from policies.helm import Helm
-from policies.render import values_file_for
+from policies.render.helm import Helm
+from policies.render.render import values_file_for
 
 RELEASE, NAMESPACE, ENVIRONMENT = "pf-e2e", "forge", "staging"
 ARGS = ["--env", ENVIRONMENT, "--release", RELEASE, "--namespace", NAMESPACE, "--api-versions"]

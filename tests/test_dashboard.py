@@ -15,10 +15,10 @@ from deepdiff import DeepDiff
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
-from policies import dashboard as dashboard_module
-from policies import dashboardsvg
-from policies.budget import Budget, load_budget
-from policies.render import Render
+from policies.docs import dashboard as dashboard_module
+from policies.docs import dashboardsvg
+from policies.inputs.budget import Budget, load_budget
+from policies.render.render import Render
 
 # Grafana's built-in variables, replaced by a fixed value before a query is parsed (Grafana does the same
 # before sending it; `$__rate_interval` is at least four scrape intervals).

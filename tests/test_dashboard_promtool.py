@@ -36,8 +36,8 @@ from alertscenarios import (
 from promtoolkit import require_promtool, run_rule_tests
 from test_dashboard import dashboard_of, substituted
 
-from policies.budget import Budget
-from policies.render import Render
+from policies.inputs.budget import Budget
+from policies.render.render import Render
 
 SECONDS = WARM_UP_SECONDS + 300
 EVAL_SECONDS = SECONDS - SCRAPE_SECONDS

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from policies.diffing import ABSENT, Difference, compare_renders, diff_documents, index_documents, summarize
+from policies.render.diffing import ABSENT, Difference, compare_renders, diff_documents, index_documents, summarize
 
 
 def deployment(**container: Any) -> dict[str, Any]:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from policies.checks.drift import AllowedDrift, check_drift, load_allowed
 from policies.cli import main
-from policies.diffing import Difference
-from policies.drift import AllowedDrift, check_drift, load_allowed
-from policies.errors import InputError
-from policies.manifests import ManifestIndex
-from policies.paths import display_path
-from policies.render import Render
-from policies.yamlsource import load_yaml_file
+from policies.core.errors import InputError
+from policies.core.paths import display_path
+from policies.inputs.yamlsource import load_yaml_file
+from policies.render.diffing import Difference
+from policies.render.manifests import ManifestIndex
+from policies.render.render import Render
 
 DEPLOYMENT = "Deployment/prompted-forge-mcp"
 IMAGE_PATH = "spec.template.spec.containers[name=prompted-forge-mcp].image"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policies.budget import Budget, load_budget
+from policies.core.errors import InputError
 from policies.engine import CheckRequest, run_check
-from policies.errors import InputError
-from policies.waivers import load_waivers
+from policies.inputs.budget import Budget, load_budget
+from policies.judging.waivers import load_waivers
 
 TODAY = dt.date(2026, 11, 27)
 # The namespace guards would refuse this pod too (guard.* findings, tests/test_rules_guard.py); they are

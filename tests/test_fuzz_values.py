@@ -37,15 +37,15 @@ from hypothesis_jsonschema import from_schema
 from jsonrefs import inline_refs
 
 from policies import CHART_DIR
-from policies.budget import KINDS, RESOURCES, Budget, load_budget
-from policies.context import CheckContext
+from policies.checks.context import CheckContext
+from policies.checks.kubeschema import chart_kube_versions, validate_manifests
+from policies.checks.rules import resources
+from policies.core.errors import InputError
+from policies.core.quantity import BINARY, DECIMAL, parse_resource
 from policies.engine import API_VERSIONS
-from policies.errors import InputError
-from policies.helm import Helm
-from policies.kubeschema import chart_kube_versions, validate_manifests
-from policies.quantity import BINARY, DECIMAL, parse_resource
-from policies.render import Render, check_values_schema, deep_merge, load_values_layers, render_environment
-from policies.rules import resources
+from policies.inputs.budget import KINDS, RESOURCES, Budget, load_budget
+from policies.render.helm import Helm
+from policies.render.render import Render, check_values_schema, deep_merge, load_values_layers, render_environment
 
 pytestmark = pytest.mark.fuzz
 

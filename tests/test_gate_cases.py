@@ -17,7 +17,7 @@ from rulekit import RuleCase, app_container, editable_docs, find_doc, line_of
 
 from policies import CHART_DIR
 from policies.cli import main
-from policies.paths import display_path
+from policies.core.paths import display_path
 
 Docs = list[dict[str, Any]]
 POD = "spec.template.spec"

@@ -437,7 +437,7 @@ def test_should_fail_a_second_app_container_without_probes(render_env, tmp_path,
     where = "spec.template.spec.containers[1]"
     line = line_of(path, "name: second", "kind: Deployment")
     assert code == 1
-    # Both probes are missing at the container's line: one cause, reported once (policies/grouping.py).
+    # Both probes are missing at the container's line: one cause, reported once (policies/judging/grouping.py).
     assert failures == [
         ("probes.present", "Deployment/prompted-forge-mcp", f"{where}.livenessProbe", path, line)]
 

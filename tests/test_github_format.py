@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from policies.cli import main
-from policies.paths import display_path
+from policies.core.paths import display_path
 
 
 def annotations(out: str) -> list[str]:

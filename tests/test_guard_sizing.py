@@ -1,6 +1,6 @@
 """The namespace guards as rendered: sized right for any rollout, equal to the budget, valid for every Kubernetes.
 
-The quota arithmetic (policies/guardsizing.py) is checked against a step-by-step
+The quota arithmetic (policies/checks/guardsizing.py) is checked against a step-by-step
 model of a rolling update, and the chart's template against the arithmetic for
 1 to 20 maxReplicas.
 """
@@ -16,14 +16,14 @@ from builders import budget_with
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies.budget import Budget
-from policies.context import CheckContext
-from policies.guardsizing import terminating_pods
-from policies.kubeschema import chart_kube_versions, validate_manifests
-from policies.manifests import ManifestIndex
-from policies.quantity import parse_resource
-from policies.render import Render
-from policies.rules import guard
+from policies.checks.context import CheckContext
+from policies.checks.guardsizing import terminating_pods
+from policies.checks.kubeschema import chart_kube_versions, validate_manifests
+from policies.checks.rules import guard
+from policies.core.quantity import parse_resource
+from policies.inputs.budget import Budget
+from policies.render.manifests import ManifestIndex
+from policies.render.render import Render
 
 GUARD_KINDS = ("LimitRange", "ResourceQuota")
 

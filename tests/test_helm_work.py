@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 from policies import CHART_DIR
-from policies.helm import Helm
 from policies.helmwork import HelmPlan, HelmWork
-from policies.render import helm_template_args
-from policies.rendercache import cached_stdout
+from policies.render.helm import Helm
+from policies.render.render import helm_template_args
+from policies.render.rendercache import cached_stdout
 
 ENVIRONMENTS = ("development", "staging", "production")
 

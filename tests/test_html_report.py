@@ -18,13 +18,13 @@ from builders import container, context, deployment, resources
 from report_samples import sample_outcome
 
 from policies import REPO_ROOT
-from policies.baseline import totals_comparison
+from policies.checks.baseline import totals_comparison
+from policies.checks.rules.resources import usage
 from policies.cli import main
-from policies.errors import InputError
+from policies.core.errors import InputError
 from policies.reports import REPORT_FILES, html
 from policies.reports._charts import axis_maximum, timing_bars, usage_bars
 from policies.reports.inputerror import render_input_error
-from policies.rules.resources import usage
 
 # Attributes through which a page can load or link something.
 URL_ATTRIBUTES = {"href", "src", "srcset", "action", "formaction", "poster", "data", "xlink:href", "background"}

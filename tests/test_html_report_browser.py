@@ -20,8 +20,8 @@ from browser import chromium, console_errors, full_page_png, set_viewport
 from report_samples import sample_outcome
 
 from policies import REPO_ROOT
-from policies.budget import load_budget
 from policies.cli import main
+from policies.inputs.budget import load_budget
 from policies.reports import html
 
 SCREENSHOT = REPO_ROOT / "reports" / "check.png"

@@ -1,5 +1,8 @@
 """The harness's modules import one way: no cycles, and no stage imports the stages above it.
 
+The stages are the subpackages of `policies`, in the order data flows through them
+(`LAYERS`); every module belongs to one, and imports only from its own and the ones before it.
+
 The graph counts every import of a `policies` module, at any depth (inside
 functions and `if TYPE_CHECKING:` blocks too: an import hidden there still
 ties the modules together). The one exception is a lazy import kept for
@@ -115,11 +118,61 @@ def test_should_let_a_lazy_import_for_start_up_speed_say_so(tmp_path: Path):
     assert cycles(import_graph(package)) == []
 
 
+# The flow, lowest first: the package root (its paths), the vocabulary every stage shares, the stages
+# in the order data passes through them, then the top (catalogue, plan, helm calls, docs, engine, command line).
+LAYERS = (
+    "policies",
+    "policies.core",
+    "policies.inputs",
+    "policies.render",
+    "policies.checks",
+    "policies.judging",
+    "policies.reports",
+    "policies.catalogue",
+    "policies.checkplan",
+    "policies.helmwork",
+    "policies.docs",
+    "policies.engine",
+    "policies.cli",
+    "policies.__main__",
+)
+
+
+def layer_of(module: str) -> int | None:
+    """The index in LAYERS of the stage a module belongs to (its longest matching prefix); None: no stage."""
+    found = [i for i, layer in enumerate(LAYERS) if module == layer or module.startswith(layer + ".")]
+    return max(found, default=None, key=lambda i: len(LAYERS[i]))
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Every import of a later stage (or, with a layer unknown, of anything): (importer, imported)."""
+    return sorted((name, imported) for name, imports in graph.items() for imported in imports
+                  if layer_of(name) is None or layer_of(imported) is None or layer_of(imported) > layer_of(name))
+
+
+def test_should_place_every_harness_module_in_a_stage():
+    assert [name for name in import_graph() if layer_of(name) is None] == []
+
+
+def test_should_import_only_from_the_same_stage_or_the_ones_before_it():
+    assert upward_imports(import_graph()) == []
+
+
+def test_should_see_a_stage_importing_a_later_one(tmp_path: Path):
+    package = fake_package(tmp_path, {
+        "core/__init__.py": "",
+        "core/findings.py": "from policies.checks.drift import Drift\n",
+        "checks/__init__.py": "",
+        "checks/drift.py": "from policies.core import findings\n",
+    })
+    assert upward_imports(import_graph(package)) == [("policies.core.findings", "policies.checks.drift")]
+
+
 # Who may import the top of the flow: the command line sits above the engine, the engine above the stages.
 MAY_IMPORT = {
     "policies.cli": {"policies.__main__"},
     "policies.engine": {"policies.cli"},
-    "policies.catalogue": {"policies.engine", "policies.cli", "policies.budgetdoc", "policies.reports.junit"},
+    "policies.catalogue": {"policies.engine", "policies.cli", "policies.docs.budgetdoc", "policies.reports.junit"},
 }
 
 

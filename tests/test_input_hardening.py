@@ -18,8 +18,8 @@ from rulekit import editable_docs
 
 from policies import CHART_DIR, REPO_ROOT
 from policies.cli import main
-from policies.inputlimits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_INPUT_BYTES
-from policies.yamlsource import parse_yaml_text
+from policies.inputs.inputlimits import MAX_ALIAS_NODES, MAX_DEPTH, MAX_INPUT_BYTES
+from policies.inputs.yamlsource import parse_yaml_text
 
 EXIT_INPUT_ERROR = 2
 ALIAS_BOMB = "".join(
@@ -169,7 +169,7 @@ def test_should_replace_an_earlier_verdict_with_an_error_report(production_manif
 
 
 def test_should_refuse_nesting_one_level_past_the_limit(tmp_path):
-    from policies.errors import InputError
+    from policies.core.errors import InputError
     text = "a: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "\n"
     with pytest.raises(InputError, match=f"nested more than {MAX_DEPTH} levels deep"):
         parse_yaml_text(text, tmp_path / "deep.yaml")

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from policies import CHART_DIR
-from policies.budget import load_budget
-from policies.helm import DEFAULT_KUBE_VERSION, Helm
-from policies.manifests import Manifest, parse_manifests
-from policies.render import NAMESPACE, RELEASE_NAME, render_environment, values_file_for
+from policies.inputs.budget import load_budget
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm
+from policies.render.manifests import Manifest, parse_manifests
+from policies.render.render import NAMESPACE, RELEASE_NAME, render_environment, values_file_for
 
 TEST_HOOK = "test"
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from policies.cli import main
-from policies.paths import display_path
+from policies.core.paths import display_path
 
 TODAY = "2026-11-27"
 LIVENESS = "spec.template.spec.containers[0].livenessProbe.periodSeconds"

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from policies import kubeschema
-from policies.errors import InputError
-from policies.findings import Finding
-from policies.kubeschema import KUBE_VERSIONS, RULE, UNKNOWN_KIND_RULE, validate_manifests
-from policies.manifests import Manifest
-from policies.render import Render
+from policies.checks import kubeschema
+from policies.checks.kubeschema import KUBE_VERSIONS, RULE, UNKNOWN_KIND_RULE, validate_manifests
+from policies.core.errors import InputError
+from policies.core.findings import Finding
+from policies.render.manifests import Manifest
+from policies.render.render import Render
 
 DEPLOYMENT_TEMPLATE = "prompted-forge-mcp/templates/deployment.yaml"
 RenderEnv = Callable[[str], Render]

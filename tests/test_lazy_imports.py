@@ -12,8 +12,8 @@ import sys
 # What a check run needs and argument parsing does not: the schema validator, the YAML parser, the process
 # library that runs helm, the baseline differ, property-based testing, the engine with its rules, the
 # background helm runner and the report writers.
-HEAVY = ("jsonschema", "yaml", "sh", "deepdiff", "hypothesis", "policies.engine", "policies.rules", "statistics",
-         "policies.helmwork", "policies.budget", "policies.waivers", "policies.reports.html",
+HEAVY = ("jsonschema", "yaml", "sh", "deepdiff", "hypothesis", "policies.engine", "policies.checks.rules", "statistics",
+         "policies.helmwork", "policies.inputs.budget", "policies.judging.waivers", "policies.reports.html",
          "policies.reports.junit", "policies.reports.markdown")
 
 
@@ -29,7 +29,7 @@ def test_should_parse_arguments_without_importing_the_engine_or_its_libraries():
 def test_should_load_the_schema_validator_when_a_schema_is_first_used():
     probe = ("import sys\n"
              "from policies import PACKAGE_DIR\n"
-             "from policies.validation import validator_for\n"
+             "from policies.inputs.validation import validator_for\n"
              "validator_for(PACKAGE_DIR / 'budget.schema.json')\n"
              "print('jsonschema' in sys.modules)\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from policies import REPO_ROOT
-from policies.budget import load_budget
+from policies.inputs.budget import load_budget
 
 # Production's namespace guard would refuse this pod at admission, a safety finding in every phase
 # (guard.limitrange-admits); with the guard off the budget rules alone decide, as these cases mean.
@@ -148,7 +148,7 @@ def test_should_never_install_after_a_failed_check(install_once, overlay, args):
 
 
 def test_should_label_the_namespace_for_pod_security_before_installing(install_once):
-    from policies.kubeschema import chart_kube_versions
+    from policies.checks.kubeschema import chart_kube_versions
 
     # The over-budget overlay only warns in this phase, so it installs: the run of the test above.
     folder, result = install_once(OVER_BUDGET)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from rulekit import app_container, editable_docs, find_doc, finding_tuples, line_of, run_rule_on_file
 
-from policies.budget import Budget
+from policies.checks.rules import probes, rollout
 from policies.cli import main
-from policies.manifests import parse_manifests
-from policies.paths import display_path
-from policies.render import Render
-from policies.rules import probes, rollout
+from policies.core.paths import display_path
+from policies.inputs.budget import Budget
+from policies.render.manifests import parse_manifests
+from policies.render.render import Render
 
 DEPLOYMENT = "Deployment/prompted-forge-mcp"
 MAX_UNAVAILABLE = "spec.strategy.rollingUpdate.maxUnavailable"

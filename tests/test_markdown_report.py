@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from policies.findings import failure, warning
-from policies.outcome import Measurement, Outcome
+from policies.core.findings import failure, warning
+from policies.core.outcome import Measurement, Outcome
 from policies.reports import markdown
 
 VALUES = "charts/prompted-forge-mcp/values-production.yaml"

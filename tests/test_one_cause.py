@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from policies.cli import main
-from policies.findings import failure
-from policies.grouping import group_by_cause
-from policies.paths import display_path
+from policies.core.findings import failure
+from policies.core.paths import display_path
+from policies.judging.grouping import group_by_cause
 
 DEPLOYMENT = "Deployment/prompted-forge-mcp"
 

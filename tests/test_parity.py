@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from helmparity import check_parity
 
-from policies.errors import InputError
-from policies.render import Render
+from policies.core.errors import InputError
+from policies.render.render import Render
 
 
 def test_should_render_every_environment_identically_with_helm_3_and_helm_4(

@@ -11,12 +11,12 @@ import yaml
 from builders import budget_with
 from rulekit import app_container, editable_docs, unguarded
 
-from policies.budget import load_budget
 from policies.catalogue import rule_catalogue, rule_class
+from policies.core.findings import Severity
+from policies.core.ruleclass import BUDGET, CLASSES, SAFETY, family_class
 from policies.engine import CheckRequest, run_check
-from policies.findings import Severity
+from policies.inputs.budget import load_budget
 from policies.reports import render_report
-from policies.ruleclass import BUDGET, CLASSES, SAFETY, family_class
 
 TODAY = dt.date(2026, 11, 27)
 

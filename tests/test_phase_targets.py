@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policies.budget import BUDGET_FILE, load_budget
-from policies.budgetdoc import generate
+from policies.checks.phasetarget import RECORD_COMMAND, image_targets, judge_image_targets, record_phase_start
 from policies.cli import main as check_main
-from policies.findings import Severity
-from policies.phasetarget import RECORD_COMMAND, image_targets, judge_image_targets, record_phase_start
+from policies.core.findings import Severity
+from policies.docs.budgetdoc import generate
+from policies.inputs.budget import BUDGET_FILE, load_budget
 
 MB = 1_000_000
 BASELINE = "policies/baseline.json"

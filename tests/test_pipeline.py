@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from policies import REPO_ROOT
-from policies.budget import load_budget
+from policies.checks.pipeline import PipelineMeasurements, judge_measurements, load_measurements
 from policies.cli import main
-from policies.errors import InputError
-from policies.pipeline import PipelineMeasurements, judge_measurements, load_measurements
+from policies.core.errors import InputError
+from policies.inputs.budget import load_budget
 
 MB = 1_000_000
 

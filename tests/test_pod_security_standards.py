@@ -23,8 +23,8 @@ from builders import container, context, pod_security_context
 from pss_published import CONTROLS, UNSET, Control, baseline_forbids, restricted_forbids, rule_id
 from rulekit import Expected, FindingTuple, RuleCase
 
-from policies.kubeschema import chart_kube_versions
-from policies.rules import pod_security
+from policies.checks.kubeschema import chart_kube_versions
+from policies.checks.rules import pod_security
 
 KINDS = ("Deployment", "CronJob", "Pod")
 SPEC_PATH = {"Deployment": "spec.template.spec", "CronJob": "spec.jobTemplate.spec.template.spec", "Pod": "spec"}

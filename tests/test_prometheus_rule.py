@@ -25,9 +25,9 @@ from alertrules import (
     threshold,
 )
 
-from policies.budget import load_budget
-from policies.helm import Helm
-from policies.render import Render, render_environment
+from policies.inputs.budget import load_budget
+from policies.render.helm import Helm
+from policies.render.render import Render, render_environment
 
 ALERT_NAME = re.compile(r"^PromptedForgeMCP[A-Z][A-Za-z0-9]*$")
 SEVERITIES = frozenset({"info", "warning", "critical"})

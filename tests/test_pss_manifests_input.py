@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from policies.cli import main
-from policies.render import Render
+from policies.render.render import Render
 
 Doc = dict[str, Any]
 POD = "spec.template.spec"

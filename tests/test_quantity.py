@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from policies.quantity import QuantityError, format_cpu, format_memory, parse_cpu, parse_memory
+from policies.core.quantity import QuantityError, format_cpu, format_memory, parse_cpu, parse_memory
 
 CPU = [
     ("500m", "0.5"), ("1", "1"), ("1000m", "1"), ("0.25", "0.25"), ("1.5", "1.5"), (2, "2"), (0.1, "0.1"),

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policies import paths
-from policies.errors import InputError
-from policies.findings import failure
-from policies.paths import display_path
-from policies.waivers import apply_waivers, load_waivers
+from policies.core import paths
+from policies.core.errors import InputError
+from policies.core.findings import failure
+from policies.core.paths import display_path
+from policies.judging.waivers import apply_waivers, load_waivers
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policies.budget import BUDGET_FILE, load_budget
-from policies.budgetdoc import generate
+from policies.checks.review import add_months, next_review, review_findings
 from policies.cli import main
-from policies.errors import InputError
-from policies.findings import Severity, warning
-from policies.review import add_months, next_review, review_findings
+from policies.core.errors import InputError
+from policies.core.findings import Severity, warning
+from policies.docs.budgetdoc import generate
+from policies.inputs.budget import BUDGET_FILE, load_budget
 
 D = dt.date.fromisoformat
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from rulekit import RuleCase, app_container, editable_docs, find_doc, finding_tuples, run_rule
 
-from policies.rules import metrics, probes, resources, rollout, timing
+from policies.checks.rules import metrics, probes, resources, rollout, timing
 
 Docs = list[dict[str, Any]]
 DEPLOYMENT = "Deployment/prompted-forge-mcp"

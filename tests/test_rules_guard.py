@@ -15,8 +15,8 @@ import pytest
 from builders import budget_with
 from rulekit import app_container, editable_docs, find_doc, located_findings
 
-from policies.render import Render
-from policies.rules import guard
+from policies.checks.rules import guard
+from policies.render.render import Render
 
 Docs = list[dict[str, Any]]
 QUOTA = "ResourceQuota/prompted-forge-mcp-budget"

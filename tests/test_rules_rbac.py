@@ -15,9 +15,9 @@ import yaml
 from builders import context
 from rulekit import RuleCase
 
+from policies.checks.rules import rbac
 from policies.cli import main
-from policies.render import Render
-from policies.rules import rbac
+from policies.render.render import Render
 
 RBAC_KINDS = ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
 

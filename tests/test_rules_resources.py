@@ -12,10 +12,10 @@ from builders import budget_with, container, context, deployment, pod, resources
 from rulekit import located_findings
 from workloads import cronjob, job, runtime_class
 
-from policies.manifests import Manifest
-from policies.quantity import parse_cpu, parse_memory
-from policies.rules import resources as rule
-from policies.rules._pods import effective_resources, pod_containers
+from policies.checks.rules import resources as rule
+from policies.checks.rules._pods import effective_resources, pod_containers
+from policies.core.quantity import parse_cpu, parse_memory
+from policies.render.manifests import Manifest
 
 POD = "spec.template.spec"
 PRODUCTION = dict(cpu="250m", memory="256Mi", cpu_limit="1000m", memory_limit="1Gi")

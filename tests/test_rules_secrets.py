@@ -13,7 +13,7 @@ import pytest
 from builders import config_map, container, context, deployment
 from rulekit import Expected, RuleCase
 
-from policies.rules import secrets
+from policies.checks.rules import secrets
 
 CONFIG_MAP, DEPLOYMENT = "ConfigMap/prompted-forge-mcp", "Deployment/prompted-forge-mcp"
 Expect = Callable[..., None]

@@ -29,10 +29,10 @@ from builders import (
 )
 from rulekit import Expected, FindingTuple, RuleCase, line_of
 
+from policies.checks.rules import network, security
 from policies.cli import main
-from policies.paths import display_path
-from policies.render import Render
-from policies.rules import network, security
+from policies.core.paths import display_path
+from policies.render.render import Render
 
 DIGEST = "sha256:" + "a" * 64
 DEPLOYMENT, SERVICE, POLICY = "Deployment/prompted-forge-mcp", "Service/prompted-forge-mcp", \

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from policies.context import CheckContext
+from policies.checks.context import CheckContext
+from policies.checks.rules import values
+from policies.core.findings import Severity
 from policies.engine import locate
-from policies.findings import Severity
-from policies.rules import values
 
 
 def no_effect(render_overlay, budget, environment: str, overlay: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -15,7 +15,7 @@ from builders import container, context, deployment, pod
 from rulekit import RuleCase
 from workloads import cronjob, daemonset, job, statefulset
 
-from policies.rules import ephemeral, probes, rollout, timing
+from policies.checks.rules import ephemeral, probes, rollout, timing
 
 ROLLING = "spec.updateStrategy.rollingUpdate"
 STATEFULSET, DAEMONSET = "StatefulSet/prompted-forge-mcp", "DaemonSet/prompted-forge-mcp"

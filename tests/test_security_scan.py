@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from builders import budget_with
 
-from policies.budget import Budget
-from policies.context import CheckContext
-from policies.render import Render
-from policies.rules import network, pod_security, probes, resources, secrets, security
+from policies.checks.context import CheckContext
+from policies.checks.rules import network, pod_security, probes, resources, secrets, security
+from policies.inputs.budget import Budget
+from policies.render.render import Render
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 # The scanner checks other rule families own: requests and limits everywhere, probes on the service.

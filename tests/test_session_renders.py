@@ -11,8 +11,8 @@ from sessionrenders import CACHE_FORMAT, CachedRenders, load, render_key, store
 
 from policies import CHART_DIR
 from policies.engine import API_VERSIONS
-from policies.helm import Helm
-from policies.render import helm_template_args, render_environment, values_file_for
+from policies.render.helm import Helm
+from policies.render.render import helm_template_args, render_environment, values_file_for
 
 
 @pytest.fixture

@@ -6,14 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from policies.diffing import ABSENT, summarize
-from policies.engine import API_VERSIONS
-from policies.errors import InputError
-from policies.helm import Helm
-from policies.manifests import parse_manifests
-from policies.render import Render, render_environment
-from policies.snapshots import (
+from snapshotkit import (
     CHECKSUM_PLACEHOLDER,
     VOLATILE_LABELS,
     compare_snapshot,
@@ -24,6 +17,13 @@ from policies.snapshots import (
     update_requested,
     write_snapshot,
 )
+
+from policies.core.errors import InputError
+from policies.engine import API_VERSIONS
+from policies.render.diffing import ABSENT, summarize
+from policies.render.helm import Helm
+from policies.render.manifests import parse_manifests
+from policies.render.render import Render, render_environment
 
 
 def test_should_match_the_golden_render(rendered: Render) -> None:

@@ -17,14 +17,7 @@ import pytest
 import yaml
 
 from policies import CHART_DIR
-from policies import helm as helm_module
-from policies.budget import BUDGET_FILE, load_budget
-from policies.cli import main
-from policies.engine import CheckRequest, run_check
-from policies.errors import InputError
-from policies.helm import Helm, HelmError
-from policies.samples import default_runs
-from policies.timing import (
+from policies.checks.timing import (
     Operation,
     Timing,
     judge,
@@ -33,6 +26,13 @@ from policies.timing import (
     percentile,
     time_operation,
 )
+from policies.cli import main
+from policies.core.errors import InputError
+from policies.engine import CheckRequest, run_check
+from policies.inputs.budget import BUDGET_FILE, load_budget
+from policies.inputs.samples import default_runs
+from policies.render import helm as helm_module
+from policies.render.helm import Helm, HelmError
 
 TINY = 0.0001
 

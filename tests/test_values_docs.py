@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from policies import CHART_DIR
-from policies.valuesdoc import doc_comment, render_readme, undocumented_leaves
-from policies.yamlsource import load_yaml_file
+from policies.docs.valuesdoc import doc_comment, render_readme, undocumented_leaves
+from policies.inputs.yamlsource import load_yaml_file
 
 
 def test_should_document_every_value_in_values_yaml():

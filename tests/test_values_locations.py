@@ -10,9 +10,9 @@ from rulekit import line_of
 
 from policies import CHART_DIR
 from policies.cli import main
-from policies.paths import display_path
-from policies.render import ValuesLayers
-from policies.yamlsource import load_yaml_file
+from policies.core.paths import display_path
+from policies.inputs.yamlsource import load_yaml_file
+from policies.render.render import ValuesLayers
 
 DEPLOYMENT = "Deployment/prompted-forge-mcp"
 VALUES = display_path(CHART_DIR / "values.yaml")

@@ -16,11 +16,11 @@ from yamllint import linter
 from yamllint.config import YamlLintConfig
 
 from policies import REPO_ROOT
-from policies.budget import load_budget
-from policies.errors import InputError
-from policies.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, find_helm
-from policies.render import RELEASE_NAME, check_values_schema, load_values_layers, render_environment
-from policies.validation import validator_for
+from policies.core.errors import InputError
+from policies.inputs.budget import load_budget
+from policies.inputs.validation import validator_for
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, find_helm
+from policies.render.render import RELEASE_NAME, check_values_schema, load_values_layers, render_environment
 
 ENVIRONMENTS = load_budget().environments
 MODELINE = "# yaml-language-server: $schema=values.schema.json"

@@ -10,9 +10,9 @@ import yaml
 from builders import budget_with
 from rulekit import app_container, editable_docs, unguarded
 
-from policies.budget import load_budget
 from policies.engine import CheckRequest, run_check
-from policies.waivers import load_waivers
+from policies.inputs.budget import load_budget
+from policies.judging.waivers import load_waivers
 
 TODAY = dt.date(2026, 11, 27)
 DEPLOYMENT = "Deployment/prompted-forge-mcp"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from policies.outcome import Outcome
+from policies.core.outcome import Outcome
 
 # Format -> the reporter module that writes it, imported only when that format is asked for.
 FORMATS = {"table": "table", "json": "jsonreport", "markdown": "markdown", "junit": "junit", "github": "github",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from policies.outcome import Measurement, Outcome
+from policies.core.outcome import Measurement, Outcome
 
 # Words beside each mark, so meaning never rests on colour alone.
 STATUS_TEXT = {"within": "within budget", "at": "at budget", "over": "over budget"}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policies.findings import Finding
-from policies.outcome import Measurement, Outcome
+from policies.core.findings import Finding
+from policies.core.outcome import Measurement, Outcome
 from policies.reports._charts import status_words
 
 USAGE_HEADER = ("environment", "resource", "used", "budget", "use", "status")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from policies.errors import InputError
-from policies.outcome import Outcome
+from policies.core.errors import InputError
+from policies.core.outcome import Outcome
 from policies.reports._rows import summary_line
 
 

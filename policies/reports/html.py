@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from policies.outcome import Outcome
+from policies.core.outcome import Outcome
 from policies.reports import svgbars
 from policies.reports._charts import Bar, axis_maximum, timing_bars, usage_bars
 from policies.reports._rows import (

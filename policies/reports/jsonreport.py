@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from policies.outcome import Outcome
+from policies.core.outcome import Outcome
 
 
 def render(outcome: Outcome) -> str:

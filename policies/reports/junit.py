@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from policies.findings import Finding
-from policies.outcome import CheckRun, Measurement, Outcome
+from policies.core.findings import Finding
+from policies.core.outcome import CheckRun, Measurement, Outcome
 
 
 def _seconds(value: float) -> str:

@@ -12,8 +12,8 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 
-from policies.findings import Finding
-from policies.outcome import Outcome
+from policies.core.findings import Finding
+from policies.core.outcome import Outcome
 from policies.reports._rows import (
     MEASUREMENT_HEADER,
     USAGE_HEADER,

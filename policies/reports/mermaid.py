@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from policies.outcome import Outcome
+from policies.core.outcome import Outcome
 from policies.reports._charts import Bar, axis_maximum, timing_bars, usage_bars
 
 LABEL_SUFFIX = {"within": "", "at": " (at budget)", "over": " (OVER)"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from policies.outcome import Outcome
+from policies.core.outcome import Outcome
 from policies.reports._rows import (
     FINDING_HEADER,
     MEASUREMENT_HEADER,

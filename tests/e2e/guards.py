@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.budget import Budget
-from policies.quantity import format_memory
+from policies.core.quantity import format_memory
+from policies.inputs.budget import Budget
 
 OVER_BY_BYTES = 2**20  # one mebibyte over the budget
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from policies import CHART_DIR
-from policies.helm import Helm
+from policies.render.helm import Helm
 
 REACHABILITY_TIMEOUT_SECONDS = 10
 CALL_TIMEOUT_SECONDS = 120

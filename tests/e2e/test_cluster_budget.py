@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from e2e.kube import Poller, Release, api_proxy, created_at, ready_at, seconds_between, started_at
-from policies.budget import Budget
+from policies.inputs.budget import Budget
 
 pytestmark = pytest.mark.e2e
 

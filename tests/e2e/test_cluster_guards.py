@@ -15,7 +15,7 @@ import pytest
 
 from e2e.guards import failed_create, newest_replica_set, over_budget_memory, over_budget_pod
 from e2e.kube import CHART_NAME, ClusterError, Release
-from policies.budget import Budget
+from policies.inputs.budget import Budget
 
 pytestmark = pytest.mark.e2e
 

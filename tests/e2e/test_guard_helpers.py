@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from e2e.guards import failed_create, newest_replica_set, over_budget_memory, over_budget_pod
-from policies.budget import Budget
-from policies.quantity import parse_memory
+from policies.core.quantity import parse_memory
+from policies.inputs.budget import Budget
 
 
 def test_should_ask_one_mebibyte_over_the_budget(budget: Budget) -> None:

@@ -1,0 +1,143 @@
+"""Hardening beyond the Pod Security Standards, for every pod rendered: the usual scanner checks.
+
+The standard's controls are policies/checks/rules/pod_security.py; resources and probes
+on every container are the resources and probes rules' business; the
+NetworkPolicy in front of every pod is policies/checks/rules/network.py. This module
+covers fixed high ids, the read-only root, images and the API token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from policies.checks.context import CheckContext
+from policies.checks.rules._pods import ContainerRef, containers
+from policies.core.findings import Finding, Severity, failure, warning
+from policies.core.ruledecl import Rule, declare
+from policies.render.manifests import Manifest
+
+RULES = declare(
+    Rule("security.high-uid-gid", "containers run with a fixed high UID and GID (>= 10000), beyond the standard's "
+                                  "non-zero UID", control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.read-only-root", "the root filesystem is read-only",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.image-tag", "where the budget requires it, every image (the test image too) is pinned: a full "
+                               "release tag (major.minor.patch, optionally -suffix) or a digest",
+         control="policies/budget.yaml requirePinnedImageTag"),
+    Rule("security.image-digest", "the service image is referenced by digest where the budget requires it",
+         control="policies/budget.yaml requireImageDigest"),
+    Rule("security.image-pull-policy", "imagePullPolicy is explicit",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.service-account-token", "the service account token is not mounted into pods",
+         control="project hardened defaults (docs: STYLE.md chart habits)"),
+    Rule("security.system-namespace", "no object sets metadata.namespace to default or kube-system (a warning)",
+         control="project: applications stay out of the default and kube-system namespaces", severity=Severity.WARNING),
+)
+# Namespaces an application does not belong in: `default` collects whatever lands unplaced (and is rarely
+# labelled for Pod Security admission); `kube-system` holds the control plane's own objects.
+SYSTEM_NAMESPACES = ("default", "kube-system")
+MIN_ID = 10000
+# A full release tag: 1.0.0, v1.2.3, 20.18.1-alpine3.20. Floating tags (latest, 20-alpine, lts, 20.18) fail.
+PINNED_TAG = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z][0-9A-Za-z._-]*)?$")
+
+
+def _effective(pod: dict[str, Any], container: dict[str, Any], key: str) -> tuple[Any, str]:
+    """A security setting and the values key that set it, falling back to the pod level as Kubernetes does."""
+    own = (container.get("securityContext") or {}).get(key)
+    if own is not None:
+        return own, "securityContext"
+    inherited = (pod.get("securityContext") or {}).get(key)
+    return inherited, "podSecurityContext" if inherited is not None else "securityContext"
+
+
+def split_image(image: str) -> tuple[str, str, str]:
+    """(repository, tag, digest) of an image reference; a registry port is not a tag."""
+    reference, _, digest = image.partition("@")
+    slash = reference.rfind("/")
+    repository, colon, tag = reference.rpartition(":")
+    if not colon or repository.rfind("/") != slash:
+        return reference, "", digest
+    return repository, tag, digest
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    seen_pods: set[str] = set()
+    for ref in containers(ctx.manifests, include_hooks=True):
+        yield from _container_checks(ctx, ref)
+        if ref.manifest.ref not in seen_pods:
+            seen_pods.add(ref.manifest.ref)
+            yield from _pod_checks(ctx, ref.manifest, ref.pod)
+    for account in ctx.manifests.of_kind("ServiceAccount"):
+        if account.doc.get("automountServiceAccountToken") is not False:
+            yield failure("security.service-account-token", "the ServiceAccount mounts its token by default",
+                          environment=ctx.environment, resource=account.ref, source=account.source,
+                          field="automountServiceAccountToken", expected="false",
+                          actual=str(account.doc.get("automountServiceAccountToken", "unset (true)")),
+                          values_key=("serviceAccount", "automountToken"))
+    for manifest in ctx.manifests:
+        namespace = (manifest.doc.get("metadata") or {}).get("namespace")
+        if namespace in SYSTEM_NAMESPACES:
+            yield warning("security.system-namespace", f"the object is placed in the {namespace} namespace",
+                          environment=ctx.environment, resource=manifest.ref, source=manifest.source,
+                          field="metadata.namespace", expected="the application's own namespace",
+                          actual=namespace)
+
+
+def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]:
+    pod, container, manifest = ref.pod, ref.container, ref.manifest
+    sc = container.get("securityContext") or {}
+    # Hook pods reuse the chart's security contexts; other keys do not apply to them.
+    chart_owned = not manifest.is_completion_hook
+    field = f"{ref.path}.securityContext"
+
+    def fail(rule: str, message: str, where: str, expected: str, actual: object,
+             values_key: tuple[str, ...] | None = None) -> Finding:
+        return failure(rule, message, field=where, expected=expected, actual=str(actual),
+                       values_key=values_key, environment=ctx.environment, resource=manifest.ref,
+                       container=ref.name, source=manifest.source)
+
+    def setting(key: str) -> tuple[Any, tuple[str, ...]]:
+        value, owner = _effective(pod, container, key)
+        return value, (owner, key)
+
+    for id_key in ("runAsUser", "runAsGroup"):
+        value, key = setting(id_key)
+        # An id the container inherits is fixed where it is written: the pod's securityContext.
+        owner = f"{manifest.pod_spec_path()}.securityContext" if key[0] == "podSecurityContext" else field
+        if isinstance(value, bool) or not isinstance(value, int) or value < MIN_ID:
+            yield fail("security.high-uid-gid", f"{id_key} is not a fixed high id", f"{owner}.{id_key}",
+                       f">= {MIN_ID}", "unset" if value is None else value, key)
+    if sc.get("readOnlyRootFilesystem") is not True:
+        yield fail("security.read-only-root", "the root filesystem is writable",
+                   f"{field}.readOnlyRootFilesystem", "true", sc.get("readOnlyRootFilesystem", "unset"),
+                   ("securityContext", "readOnlyRootFilesystem"))
+    if not container.get("imagePullPolicy"):
+        yield fail("security.image-pull-policy", "imagePullPolicy is left to the cluster default",
+                   f"{ref.path}.imagePullPolicy", "Always or IfNotPresent", "unset",
+                   ("image", "pullPolicy") if chart_owned else ("budgetTest", "image", "pullPolicy"))
+    yield from _image_checks(ctx, ref, fail)
+
+
+def _image_checks(ctx: CheckContext, ref: ContainerRef, fail: Any) -> Iterator[Finding]:
+    image = str(ref.container.get("image") or "")
+    _, tag, digest = split_image(image)
+    where = f"{ref.path}.image"
+    if ctx.env_budget.get("requirePinnedImageTag") and not digest and not PINNED_TAG.match(tag):
+        key = ("image", "tag") if not ref.manifest.is_completion_hook else ("budgetTest", "image", "tag")
+        yield fail("security.image-tag", f"image {image!r} is not pinned: {tag or 'no'} tag can move", where,
+                   "a full release tag (major.minor.patch[-suffix]) or @sha256 digest", image or "unset", key)
+    if ctx.env_budget.get("requireImageDigest") and not ref.manifest.is_completion_hook and not digest:
+        yield fail("security.image-digest", f"image {image!r} is not referenced by digest", where,
+                   "repository@sha256:<digest> (set image.digest)", image or "unset", ("image", "digest"))
+
+
+def _pod_checks(ctx: CheckContext, manifest: Manifest, pod: dict[str, Any]) -> Iterator[Finding]:
+    base = manifest.pod_spec_path()
+    common = dict(environment=ctx.environment, resource=manifest.ref, source=manifest.source)
+    if pod.get("automountServiceAccountToken") is not False:
+        yield failure("security.service-account-token", "the API token is mounted into the pod",
+                      field=f"{base}.automountServiceAccountToken", expected="false",
+                      actual=str(pod.get("automountServiceAccountToken", "unset (true)")),
+                      values_key=("serviceAccount", "automountToken"), **common)

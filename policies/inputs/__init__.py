@@ -1,0 +1,1 @@
+"""Inputs: bounded YAML reading with line numbers, schema validation, and the budget as data."""

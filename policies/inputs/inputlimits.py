@@ -1,0 +1,193 @@
+"""Bounds on every input file, so bad bytes end in a clear input error (exit 2), in bounded time and memory.
+
+An input file (values, manifests, budget, waivers, measurements, baseline) must be:
+  at most MAX_INPUT_BYTES long;
+  UTF-8 without a byte-order mark, with no control characters (YAML forbids them; JSON has no use for them);
+  nested at most MAX_DEPTH collections deep (libyaml's composer recurses in C: a deep enough file crashes it);
+  free of recursive YAML aliases, and its aliases may add at most MAX_ALIAS_NODES nodes when expanded
+  (a "billion laughs" file is a few lines that expand to billions of nodes in every walk over it).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+import yaml
+
+from policies.core.errors import InputError
+
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_ALIAS_NODES = 100_000
+# YAML's printable set (YAML 1.1 §5.1) minus what it allows: tab, LF, CR, NEL and everything from U+00A0 up.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# libyaml where compiled in (8x faster, same marks); its event parser is iterative, only its composer recurses.
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _position(data: bytes | str, offset: int) -> tuple[int, int]:
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    line = data.count(newline, 0, offset) + 1
+    return line, offset - (data.rfind(newline, 0, offset) + 1) + 1  # type: ignore[arg-type]
+
+
+def read_bounded_text(path: Path, what: str = "file") -> str:
+    """The text of an input file, refused (InputError with file, line and column) unless within the bounds."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", file=path) from None
+    except (IsADirectoryError, PermissionError, OSError) as exc:
+        raise InputError(f"cannot read {what}: {exc.__class__.__name__}", file=path) from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{what} is larger than the {MAX_INPUT_BYTES // (1024 * 1024)} MiB limit for input files",
+                         file=path)
+    if data.startswith(_BOMS):
+        raise InputError(f"{what} starts with a byte-order mark; save it as UTF-8 without a BOM", file=path,
+                         line=1, column=1)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(data, exc.start)
+        raise InputError(f"{what} is not valid UTF-8 (byte 0x{data[exc.start]:02x})", file=path, line=line,
+                         column=column) from None
+    control = _CONTROL.search(text)
+    if control:
+        line, column = _position(text, control.start())
+        raise InputError(f"{what} holds control character U+{ord(control.group()):04X}, which YAML does not "
+                         "allow", file=path, line=line, column=column)
+    return text
+
+
+def _malformed(exc: yaml.YAMLError, what: str, origin: str | Path, line_offset: int) -> InputError:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        return InputError(f"malformed YAML{what}: {problem}", file=origin,
+                          line=line_offset + mark.line + 1 if mark else None,
+                          column=mark.column + 1 if mark else None)
+    return InputError(f"malformed YAML{what}: {exc}", file=origin)
+
+
+def _check_depth(text: str, origin: str | Path, line_offset: int) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InputError(f"YAML nested more than {MAX_DEPTH} levels deep", file=origin,
+                                 line=line_offset + event.start_mark.line + 1, column=event.start_mark.column + 1)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_aliases(root: yaml.Node, origin: str | Path, line_offset: int) -> None:
+    """Refuse recursive aliases and aliases that expand the document by more than MAX_ALIAS_NODES nodes."""
+    sizes: dict[int, int] = {}  # node id -> expanded node count (capped), once finished
+    visiting: set[int] = set()
+    cap = MAX_ALIAS_NODES * 10
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            visiting.discard(key)
+            sizes[key] = min(cap, 1 + sum(sizes[id(child)] for child in _children(node)))
+            continue
+        if key in sizes:
+            continue
+        if key in visiting:
+            raise InputError("recursive YAML alias: a node contains an alias to itself", file=origin,
+                             line=line_offset + node.start_mark.line + 1, column=node.start_mark.column + 1)
+        visiting.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    added = sizes[id(root)] - len(sizes)
+    if added > MAX_ALIAS_NODES:
+        raise InputError(f"YAML aliases expand this document by more than {MAX_ALIAS_NODES} nodes (an alias "
+                         "bomb?)", file=origin, line=line_offset + 1)
+
+
+def _key(node: yaml.Node) -> tuple[str, str] | None:
+    """A scalar key's identity as YAML resolves it (tag and text); None for a complex key."""
+    return (node.tag, node.value) if isinstance(node, yaml.ScalarNode) else None
+
+
+def _merged_keys(value: yaml.Node) -> list[yaml.Node]:
+    """The keys a `<<` merge brings into a mapping: those of one mapping or of a sequence of mappings."""
+    sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+    keys: list[yaml.Node] = []
+    for source in sources:
+        if isinstance(source, yaml.MappingNode):
+            for key_node, inner in source.value:
+                keys += _merged_keys(inner) if key_node.tag == MERGE_TAG else [key_node]
+    return keys
+
+
+def _check_ambiguous_keys(root: yaml.Node, origin: str | Path, line_offset: int) -> None:
+    """Refuse a mapping that sets a key twice, or through a `<<` merge written after the key itself: YAML parsers
+    disagree on which value wins there (PyYAML keeps the direct key; go-yaml v2, which helm and kubectl read YAML
+    with, takes whichever comes last, and refuses duplicates when strict), so the checks could judge a value the
+    cluster never sees. A merge written before the keys that override it means the same to every parser."""
+    done: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        stack.extend(_children(node))
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        direct: dict[tuple[str, str], yaml.Node] = {}
+        for key_node, value in node.value:
+            if key_node.tag == MERGE_TAG:
+                for merged in _merged_keys(value):
+                    first = direct.get(_key(merged))  # type: ignore[arg-type]
+                    if first is not None:
+                        raise InputError(f"key {first.value!r} is set and then merged again by a later `<<`; YAML "
+                                         "tools disagree on which value wins (write the merge first)", file=origin,
+                                         line=line_offset + key_node.start_mark.line + 1,
+                                         column=key_node.start_mark.column + 1)
+                continue
+            key = _key(key_node)
+            if key is None:
+                continue
+            if key in direct:
+                raise InputError(f"key {key_node.value!r} appears twice in one mapping (first at line "
+                                 f"{line_offset + direct[key].start_mark.line + 1}); YAML tools disagree on which "
+                                 "value wins", file=origin, line=line_offset + key_node.start_mark.line + 1,
+                                 column=key_node.start_mark.column + 1)
+            direct[key] = key_node
+
+
+def compose_bounded(text: str, origin: str | Path, *, what: str = "", line_offset: int = 0) -> yaml.Node | None:
+    """Compose one YAML document within the bounds; malformed or unbounded input is an InputError."""
+    try:
+        _check_depth(text, origin, line_offset)
+        root = yaml.compose(text, Loader=Loader)
+    except yaml.YAMLError as exc:
+        raise _malformed(exc, what, origin, line_offset) from None
+    if root is not None:
+        if "*" in text:  # an alias is written `*name`: text without a `*` has none to bound
+            _check_aliases(root, origin, line_offset)
+        _check_ambiguous_keys(root, origin, line_offset)
+    return root
+
+
+def construct(text: str, root: yaml.Node | None) -> object:
+    """The Python data of a composed (and bounded) document."""
+    return Loader(text).construct_document(root) if root is not None else None

@@ -1,0 +1,187 @@
+"""Render one environment with the real `helm template`, keeping where each value came from."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from policies import CHART_DIR
+from policies.inputs.validation import schema_errors
+from policies.inputs.yamlsource import KeyPath, SourcedYaml, load_yaml_file
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmResult, find_helm
+from policies.render.manifests import ManifestIndex, parse_manifests
+
+# Extra APIs passed to helm as --api-versions. None: no template asks .Capabilities whether an
+# API exists, so every enabled object renders (and is checked) as a client-side install renders it.
+API_VERSIONS: tuple[str, ...] = ()
+
+RELEASE_NAME = "prompted-forge-mcp"
+NAMESPACE = "prompted-forge-mcp"
+
+
+def values_file_for(environment: str, chart: Path = CHART_DIR) -> Path:
+    return chart / f"values-{environment}.yaml"
+
+
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """Helm's merge of values files: maps merge key by key, everything else is replaced."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+@dataclass(frozen=True)
+class ValuesLayers:
+    """values.yaml, the environment file and any extra files, in helm's precedence order."""
+
+    files: tuple[SourcedYaml, ...]
+
+    @cached_property  # read by several rules per environment; the layers never change
+    def merged(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for sourced in self.files:
+            merged = deep_merge(merged, sourced.data or {})
+        return merged
+
+    def decide(self, key_path: KeyPath) -> tuple[int, str, int | None] | None:
+        """(layer index, file, line) of what decides key_path's value.
+
+        Helm merges maps key by key and replaces everything else, so the deciding
+        layer is the top-most one that writes the key itself, or writes a parent
+        as a non-map (a list or scalar replaces whatever lower layers had
+        beneath it). When no layer writes the key (the template's default
+        applies), the top-most layer writing its deepest written parent.
+        """
+        key_path = tuple(key_path)
+        for index in range(len(self.files) - 1, -1, -1):
+            sourced = self.files[index]
+            if sourced.defines(key_path):
+                return index, str(sourced.path), sourced.line_of(key_path)
+            for end in range(len(key_path) - 1, 0, -1):
+                prefix = key_path[:end]
+                if sourced.defines(prefix):
+                    if not isinstance(_value_at(sourced.data, prefix), dict):
+                        return index, str(sourced.path), sourced.line_of(prefix)
+                    break
+        for end in range(len(key_path) - 1, 0, -1):
+            prefix = key_path[:end]
+            for index in range(len(self.files) - 1, -1, -1):
+                if self.files[index].defines(prefix):
+                    return index, str(self.files[index].path), self.files[index].line_of(prefix)
+        return None
+
+    def locate(self, key_path: KeyPath) -> tuple[str, int | None] | None:
+        """The file (and line) that decides key_path (see `decide`)."""
+        decided = self.decide(key_path)
+        return (decided[1], decided[2]) if decided else None
+
+    def value(self, key_path: KeyPath) -> Any:
+        """The merged value at key_path, or None when unset."""
+        return _value_at(self.merged, key_path)
+
+
+def _value_at(data: Any, key_path: KeyPath) -> Any:
+    for part in key_path:
+        within_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (within_list or (isinstance(data, dict) and part in data)):
+            return None
+        data = data[part]
+    return data
+
+
+def load_values_layers(environment: str, extra_values: tuple[Path, ...] = (), chart: Path = CHART_DIR) -> ValuesLayers:
+    env_file = values_file_for(environment, chart)
+    files = [chart_defaults(chart / "values.yaml"), load_yaml_file(env_file)]
+    files.extend(load_yaml_file(path) for path in extra_values)
+    return ValuesLayers(tuple(files))
+
+
+def chart_defaults(path: Path) -> SourcedYaml:
+    """The chart's values.yaml, parsed once per run however many environments layer over it (an edit,
+    seen by its size, modification time or inode, is parsed again)."""
+    status = path.stat() if path.is_file() else None
+    identity = (status.st_size, status.st_mtime_ns, status.st_ino) if status else None
+    return _parsed(path, identity)
+
+
+@lru_cache(maxsize=8)
+def _parsed(path: Path, identity: tuple[int, int, int] | None) -> SourcedYaml:
+    return load_yaml_file(path)  # read-only from here on: the layers are merged into copies
+
+
+def check_values_schema(layers: ValuesLayers, chart: Path = CHART_DIR) -> None:
+    """Validate the merged values against the chart's schema, naming the file and line to fix."""
+    schema = chart / "values.schema.json"
+    merged = SourcedYaml(path=chart / "values.yaml", data=layers.merged)
+    errors = schema_errors(schema, merged, locate=layers.locate)
+    if errors:
+        raise errors[0]
+
+
+@dataclass(frozen=True)
+class Render:
+    environment: str
+    manifests: ManifestIndex
+    layers: ValuesLayers
+    seconds: float
+    command: str
+    helm_version: str
+    kube_version: str
+    text: str = field(repr=False, default="")
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.layers.merged
+
+
+def helm_template_args(
+    values_files: list[Path],
+    kube_version: str = DEFAULT_KUBE_VERSION,
+    api_versions: tuple[str, ...] = (),
+    chart: Path = CHART_DIR,
+    *,
+    release: str = RELEASE_NAME,
+    namespace: str = NAMESPACE,
+) -> list[str]:
+    args = ["template", release, str(chart), "--namespace", namespace, "--kube-version", kube_version]
+    for path in values_files:
+        args += ["--values", str(path)]
+    for api in api_versions:
+        args += ["--api-versions", api]
+    return args
+
+
+def render_environment(
+    environment: str,
+    *,
+    extra_values: tuple[Path, ...] = (),
+    kube_version: str = DEFAULT_KUBE_VERSION,
+    api_versions: tuple[str, ...] = (),
+    helm: Helm | None = None,
+    chart: Path = CHART_DIR,
+    validate_values: bool = True,
+) -> Render:
+    """Render the chart for an environment; raises InputError (with helm's stderr) on failure."""
+    layers = load_values_layers(environment, extra_values, chart)
+    if validate_values:
+        check_values_schema(layers, chart)
+    helm = helm or find_helm()
+    # values.yaml is the chart's own default; pass only the overlays.
+    args = helm_template_args([Path(s.path) for s in layers.files[1:]], kube_version, api_versions, chart)
+    return render_from(environment, layers, helm.run(*args), helm.version_text, kube_version)
+
+
+def render_from(environment: str, layers: ValuesLayers, result: HelmResult, helm_version: str,
+                kube_version: str) -> Render:
+    """An environment's Render from its `helm template` run (policies/helmwork.py runs it ahead)."""
+    manifests = ManifestIndex(parse_manifests(result.stdout, origin=f"helm template ({environment})"))
+    return Render(environment, manifests, layers, result.seconds, result.command, helm_version, kube_version,
+                  result.stdout)
+
