@@ -90,6 +90,15 @@ def load_snapshot(path: Path) -> dict[str, dict[str, Any]]:
         raise InputError(f"{exc}; regenerate it with `make snapshots`", file=path) from None
 
 
+def summarize(differences: Iterable[Difference | str], limit: int = 40) -> str:
+    """A multi-line report for an assertion message, cut after `limit` lines."""
+    lines = [str(d) for d in differences]
+    shown = [f"  {line}" for line in lines[:limit]]
+    if len(lines) > limit:
+        shown.append(f"  ... and {len(lines) - limit} more")
+    return "\n".join(shown)
+
+
 def running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
+from snapshotkit import summarize
 
-from policies.render.diffing import ABSENT, Difference, compare_renders, diff_documents, index_documents, summarize
+from policies.render.diffing import ABSENT, Difference, diff_documents, index_documents
+from policies.render.manifests import Manifest
+
+
+def compare_renders(old: Mapping[str, dict[str, Any]] | Iterable[Manifest],
+                    new: Mapping[str, dict[str, Any]] | Iterable[Manifest]) -> list[str]:
+    """Readable lines `Kind/name path: old -> new`; empty when the renders hold the same objects."""
+    def as_index(objects: Mapping[str, dict[str, Any]] | Iterable[Manifest]) -> Mapping[str, dict[str, Any]]:
+        return objects if isinstance(objects, Mapping) else index_documents(objects)
+    return [str(d) for d in diff_documents(as_index(old), as_index(new))]
 
 
 def deployment(**container: Any) -> dict[str, Any]:

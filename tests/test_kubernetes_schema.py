@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from policies.checks import kubeschema
-from policies.checks.kubeschema import KUBE_VERSIONS, RULE, UNKNOWN_KIND_RULE, validate_manifests
+from policies.checks.kubeschema import RULE, UNKNOWN_KIND_RULE, chart_kube_versions, validate_manifests
 from policies.core.errors import InputError
 from policies.core.findings import Finding
 from policies.render.manifests import Manifest
@@ -18,6 +18,7 @@ from policies.render.render import Render
 
 DEPLOYMENT_TEMPLATE = "prompted-forge-mcp/templates/deployment.yaml"
 RenderEnv = Callable[[str], Render]
+KUBE_VERSIONS = chart_kube_versions()
 
 
 def _only(findings: list[Finding]) -> Finding:

@@ -14,13 +14,14 @@ from snapshotkit import (
     load_snapshot,
     normalize,
     snapshot_path,
+    summarize,
     update_requested,
     write_snapshot,
 )
 
 from policies.core.errors import InputError
 from policies.engine import API_VERSIONS
-from policies.render.diffing import ABSENT, summarize
+from policies.render.diffing import ABSENT
 from policies.render.helm import Helm
 from policies.render.manifests import parse_manifests
 from policies.render.render import Render, render_environment

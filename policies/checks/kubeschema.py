@@ -70,13 +70,6 @@ def chart_kube_versions(chart: Path = CHART_DIR) -> tuple[str, ...]:
     return versions
 
 
-def __getattr__(name: str) -> Any:
-    # KUBE_VERSIONS is read from Chart.yaml on first use, so importing this module never fails.
-    if name == "KUBE_VERSIONS":
-        return chart_kube_versions()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # -- schemas -----------------------------------------------------------------------------------
 
 

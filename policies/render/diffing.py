@@ -100,23 +100,6 @@ def diff_object(resource: str, old: Any, new: Any) -> list[Difference]:
     return sorted(differences, key=lambda d: d.path)
 
 
-Objects = Mapping[str, dict[str, Any]] | Iterable[Manifest]
-
-
-def compare_renders(old: Objects, new: Objects) -> list[str]:
-    """Readable lines `Kind/name path: old -> new`; empty when the renders hold the same objects."""
-    return [str(d) for d in diff_documents(_as_index(old), _as_index(new))]
-
-
-def summarize(differences: Iterable[Difference | str], limit: int = 40) -> str:
-    """A multi-line report for an assertion message, cut after `limit` lines."""
-    lines = [str(d) for d in differences]
-    shown = [f"  {line}" for line in lines[:limit]]
-    if len(lines) > limit:
-        shown.append(f"  ... and {len(lines) - limit} more")
-    return "\n".join(shown)
-
-
 def format_path(parts: Iterable[Any]) -> str:
     """`spec.template.spec.containers[name=app].ports[0]`; odd keys are quoted: `labels["helm.sh/chart"]`."""
     text = ""
@@ -163,10 +146,6 @@ def _changed_lines(old: str, new: str, limit: int = 12) -> list[str]:
     if len(lines) > limit:
         lines = [*lines[:limit], f"    ... and {len(lines) - limit} more changed lines"]
     return lines
-
-
-def _as_index(objects: Objects) -> Mapping[str, dict[str, Any]]:
-    return objects if isinstance(objects, Mapping) else index_documents(objects)
 
 
 def _keyed(value: Any) -> Any:

@@ -7,7 +7,6 @@ A policy never runs helm and never decides pass/fail.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from types import ModuleType
 
 from policies.checks.context import CheckContext
@@ -30,8 +29,6 @@ from policies.core.findings import Finding
 
 FAMILIES: tuple[ModuleType, ...] = (resources, rollout, probes, timing, metrics, ephemeral, pod_security, security,
                                     network, rbac, secrets, values, guard)
-
-Check = Callable[[CheckContext], Iterable[Finding]]
 
 
 def run_all(ctx: CheckContext) -> list[Finding]:
