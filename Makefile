@@ -105,10 +105,13 @@ setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v np
 # The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process.
 # loadfile hands out whole test files: a module's fixtures (a browser, a Helm 3 render, the
 # make install runs its tests share) are set up on one worker only, not on each.
+# Bytecode is kept (__pycache__, git-ignored) even where PYTHONDONTWRITEBYTECODE is set: otherwise each
+# worker rewrites every test module's asserts again and each `python -m policies` the tests start
+# compiles the harness from source again.
 TEST_WORKERS ?= auto
 .PHONY: test
 test: setup ## run the test suite on every core (JUnit in reports/pytest.xml; TEST_WORKERS=N to choose)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --junitxml=$(REPORTS)/pytest.xml
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --junitxml=$(REPORTS)/pytest.xml
 
 FUZZ_SECONDS ?= 120
 .PHONY: fuzz
