@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from policies import CHART_DIR, REPO_ROOT
+from policies.cli import main
 from policies.inputs.budget import BUDGET_FILE
 
 EXIT_INPUT_ERROR = 2
@@ -121,6 +122,8 @@ def template_fails_to_render(tmp_path: Path) -> Invocation:
                       expected=("templates/broken.yaml:2", "no-such-define"))
 
 
+# Input the harness itself judges: checked through `main`, in this process (a new Python per case cost
+# more than the whole rest of the case).
 BAD_INPUTS: dict[str, Callable[[Path], Invocation]] = {
     "malformed-yaml": malformed_yaml,
     "unknown-key": unknown_key,
@@ -132,11 +135,15 @@ BAD_INPUTS: dict[str, Callable[[Path], Invocation]] = {
     "unknown-environment": unknown_environment,
     "malformed-budget": malformed_budget,
     "budget-missing-section": budget_missing_a_section,
+    "template-fails": template_fails_to_render,
+}
+# A broken helm, given as $HELM: run as a user runs it, `python -m policies` in a new process (the helm a
+# process finds is looked up once per process), which also shows the command's own exit code and stderr.
+BAD_HELMS: dict[str, Callable[[Path], Invocation]] = {
     "helm-missing": helm_missing,
     "helm-not-executable": helm_not_executable,
     "helm-too-old": helm_too_old,
     "helm-hanging": helm_hanging,
-    "template-fails": template_fails_to_render,
 }
 
 
@@ -147,17 +154,35 @@ def run_check(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Com
     )
 
 
+def assert_one_clear_error(code: int, stdout: str, stderr: str, invocation: Invocation) -> None:
+    assert "Traceback" not in stderr + stdout
+    assert code == EXIT_INPUT_ERROR, stderr
+    assert stderr.startswith("error: "), stderr
+    missing = [fragment for fragment in invocation.expected if fragment not in stderr]
+    assert missing == [], stderr
+
+
 @pytest.mark.parametrize("make_invocation", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
 def test_should_exit_2_with_a_clear_message_for_bad_input(
+    tmp_path: Path, make_invocation: Callable[[Path], Invocation], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    invocation = make_invocation(tmp_path)
+    assert invocation.env == {}, "a case that changes the environment runs in its own process (BAD_HELMS)"
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    code = main(["check", *invocation.args])
+    out, err = capsys.readouterr()
+    assert_one_clear_error(code, out, err, invocation)
+
+
+@pytest.mark.parametrize("make_invocation", BAD_HELMS.values(), ids=BAD_HELMS.keys())
+def test_should_exit_2_with_a_clear_message_for_a_broken_helm(
     tmp_path: Path, make_invocation: Callable[[Path], Invocation]
 ) -> None:
     invocation = make_invocation(tmp_path)
     result = run_check(invocation.args, invocation.env, cwd=tmp_path)
-    assert "Traceback" not in result.stderr + result.stdout
-    assert result.returncode == EXIT_INPUT_ERROR, result.stderr
-    assert result.stderr.startswith("error: "), result.stderr
-    missing = [fragment for fragment in invocation.expected if fragment not in result.stderr]
-    assert missing == [], result.stderr
+    assert_one_clear_error(result.returncode, result.stdout, result.stderr, invocation)
 
 
 def test_should_pass_the_same_check_with_good_input(tmp_path: Path) -> None:
