@@ -217,6 +217,19 @@ def test_should_compare_quantities_not_text(render_env, budget):
     assert run_rule(resources.check, docs, "production", budget) == []
 
 
+@pytest.mark.parametrize(("value", "on"), [("true", True), ("TRUE", True), (" true ", True), ("1", True),
+                                           ("yes", True), ("On", True), ("false", False), ("0", False),
+                                           ("", False), ("enabled", False)], ids=repr)
+def test_should_read_the_metrics_flag_as_the_boot_target_flags_are_read(value, on, render_env, budget):
+    docs = editable_docs(render_env("production"))
+    env = app_container(docs).setdefault("env", [])
+    env.append({"name": "PF_METRICS_ENABLED", "value": value})
+    findings = run_rule(metrics.check, docs, "production", budget)
+    field = f"spec.template.spec.containers[0].env[{len(env) - 1}].value"
+    assert [(f.rule, f.field, f.actual) for f in findings] == (
+        [("metrics.environments", field, f"PF_METRICS_ENABLED={value}")] if on else [])
+
+
 def test_should_allow_metrics_in_development(render_env, budget):
     docs = editable_docs(render_env("development"))
     add_service_monitor(docs)

@@ -23,8 +23,10 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from policies import PACKAGE_DIR
+from policies.checks.rules._pods import SERVICE_KINDS, owning_hpa
 from policies.checks.timing import Timing
 from policies.core.atomic import write_text_atomic
+from policies.core.docpath import dig, mapping_at
 from policies.core.errors import InputError
 from policies.core.findings import Finding, Severity, failure, warning
 from policies.core.outcome import Measurement
@@ -32,7 +34,7 @@ from policies.core.quantity import QuantityError, format_cpu, format_memory, par
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.budget import Budget
 from policies.inputs.yamlsource import read_input_text
-from policies.render.manifests import ManifestIndex
+from policies.render.manifests import Manifest, ManifestIndex
 
 BASELINE_FILE = PACKAGE_DIR / "baseline.json"
 VERSION = 1
@@ -57,28 +59,26 @@ ABSOLUTE_ONLY = ("containerBootSeconds",)
 
 # -- what a baseline holds ---------------------------------------------------------------------------
 
-def _replicas(manifests: ManifestIndex, workload_kind: str, name: str, spec: dict[str, Any]) -> int:
+def _replicas(manifests: ManifestIndex, workload: Manifest) -> int:
     """Replicas at minimum scale: spec.replicas, else the autoscaler's minReplicas, else 1."""
-    if isinstance(spec.get("replicas"), int):
-        return spec["replicas"]
-    for hpa in manifests.of_kind("HorizontalPodAutoscaler"):
-        target = (hpa.doc.get("spec") or {}).get("scaleTargetRef") or {}
-        if target.get("kind") == workload_kind and target.get("name") == name:
-            return int((hpa.doc.get("spec") or {}).get("minReplicas", 1))
-    return 1
+    replicas = dig(workload.doc, "spec.replicas")
+    if isinstance(replicas, int):
+        return replicas
+    hpa = owning_hpa(manifests, workload)
+    return 1 if hpa is None else int(mapping_at(hpa.doc, "spec").get("minReplicas", 1))
 
 
 def rendered_totals(manifests: ManifestIndex) -> dict[str, Any]:
     """Objects per kind, and requests/limits summed over the service's containers at minimum scale."""
     sums = {kind: {"cpu": Decimal(0), "memory": Decimal(0)} for kind in ("requests", "limits")}
     for workload in manifests.workloads():
-        if workload.kind not in ("Deployment", "StatefulSet", "DaemonSet"):
+        if workload.kind not in SERVICE_KINDS:
             continue
-        replicas = _replicas(manifests, workload.kind, workload.name, workload.doc.get("spec") or {})
-        for container in (workload.pod_spec() or {}).get("containers") or []:
+        replicas = _replicas(manifests, workload)
+        for container in dig(workload.pod_spec(), "containers") or []:
             for kind, resources in sums.items():
                 for resource in resources:
-                    raw = ((container.get("resources") or {}).get(kind) or {}).get(resource)
+                    raw = dig(container, ("resources", kind, resource))
                     try:
                         resources[resource] += parse_resource(resource, raw) * replicas if raw is not None else 0
                     except QuantityError:
@@ -147,7 +147,7 @@ def _common(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], d
     """The parts both runs measured: figures and helm scopes in both, environments rendered in both."""
     old_figures, new_figures = old.get("figures") or {}, new.get("figures") or {}
     figures = [k for k in new_figures if k in old_figures and k not in ABSOLUTE_ONLY]
-    helm = {op: [s for s in scopes if s in (old.get("helmSeconds") or {}).get(op, {})]
+    helm = {op: [s for s in scopes if s in mapping_at(old, "helmSeconds").get(op, {})]
             for op, scopes in (new.get("helmSeconds") or {}).items()}
     envs = [e for e in new.get("rendered") or {} if e in (old.get("rendered") or {})]
 
@@ -279,7 +279,8 @@ def _totals_figure_text(document: dict[str, Any], figure: str) -> str:
         return str(sum(v for v in objects.values() if isinstance(v, int))) if isinstance(objects, dict) else "-"
     kind, resource = figure.split()
     key = "cpuMillicores" if resource == "cpu" else "memoryBytes"
-    value = (document.get(kind) or {}).get(key) if isinstance(document.get(kind), dict) else None
+    totals = document.get(kind)
+    value = totals.get(key) if isinstance(totals, dict) else None
     if not isinstance(value, int | float):
         return "-"
     return format_cpu(Decimal(value) / 1000) if resource == "cpu" else format_memory(Decimal(value))

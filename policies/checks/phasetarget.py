@@ -23,6 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from policies.core.docpath import dig, mapping_at
 from policies.core.findings import Finding, failure, warning
 from policies.core.outcome import Measurement
 from policies.core.ruledecl import Rule, declare
@@ -55,14 +56,14 @@ def image_targets(budget: Budget) -> list[tuple[str, str, float]]:
 
 
 def start_figure(baseline: dict[str, Any], phase: str) -> float | None:
-    value = ((baseline.get("phaseStarts") or {}).get(phase) or {}).get("imageSizeBytes")
+    value = dig(baseline, ("phaseStarts", phase, "imageSizeBytes"))
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def record_phase_start(previous: dict[str, Any] | None, phase: str, figures: dict[str, float]
                        ) -> dict[str, dict[str, float]]:
     """The baseline's phaseStarts: what it held, plus this phase's image size if not yet recorded."""
-    starts = {name: dict(entry) for name, entry in ((previous or {}).get("phaseStarts") or {}).items()}
+    starts = {name: dict(entry) for name, entry in mapping_at(previous, "phaseStarts").items()}
     if phase not in starts and "imageSizeBytes" in figures:
         starts[phase] = {"imageSizeBytes": figures["imageSizeBytes"]}
     return dict(sorted(starts.items()))
@@ -73,7 +74,7 @@ def judge_image_targets(budget: Budget, baseline: dict[str, Any], measured: dict
     """A row and, where due, a `pipeline.phase-target` finding for each target in force or next."""
     order = phase_order(budget)
     current = order.index(budget.phase)
-    image = measured.get("imageSizeBytes", (baseline.get("figures") or {}).get("imageSizeBytes"))
+    image = measured.get("imageSizeBytes", dig(baseline, "figures.imageSizeBytes"))
     rows: list[Measurement] = []
     findings: list[Finding] = []
     for phase, reference, percent in image_targets(budget):

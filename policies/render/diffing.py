@@ -22,6 +22,7 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
+from policies.core.docpath import mapping_at
 from policies.render.manifests import Manifest
 
 
@@ -69,7 +70,7 @@ def index_documents(objects: Iterable[Manifest] | Iterable[dict[str, Any]]) -> d
     indexed: dict[str, dict[str, Any]] = {}
     for item in objects:
         doc = item.doc if isinstance(item, Manifest) else item
-        ref = f"{doc.get('kind', '')}/{(doc.get('metadata') or {}).get('name', '')}"
+        ref = f"{doc.get('kind', '')}/{mapping_at(doc, 'metadata').get('name', '')}"
         if ref in indexed:
             raise ValueError(f"two rendered objects are both {ref}; cannot tell which to compare")
         indexed[ref] = doc

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from policies.core.docpath import dig, mapping_at
 from policies.core.errors import InputError
 from policies.inputs.inputlimits import Loader, compose_bounded, construct
 
@@ -79,10 +80,9 @@ class Manifest:
         if self.kind == "Pod":
             return self.doc.get("spec") or {}
         if self.kind == "CronJob":
-            return (((self.doc.get("spec") or {}).get("jobTemplate") or {}).get("spec") or {}).get(
-                "template", {}).get("spec")
+            return mapping_at(self.doc, "spec.jobTemplate.spec").get("template", {}).get("spec")
         if self.kind in WORKLOAD_KINDS:
-            return ((self.doc.get("spec") or {}).get("template") or {}).get("spec")
+            return dig(self.doc, "spec.template.spec")
         return None
 
     def pod_spec_path(self) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from policies.core.docpath import mapping_at
 from policies.core.quantity import QuantityError, parse_resource
 from policies.inputs.budget import KINDS, RESOURCES
 from policies.render.manifests import Manifest, ManifestIndex
@@ -24,6 +25,8 @@ APP, INIT, SIDECAR, EPHEMERAL = "app", "init", "sidecar", "ephemeral"
 # Pod spec fields in the order Kubernetes starts their containers.
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 SERVICE_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+# Values that switch a PF_*_ENABLED feature flag on (compared trimmed and lower-cased).
+TRUTHY = frozenset({"true", "1", "yes", "on"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,28 @@ def budgeted_workloads(manifests: ManifestIndex) -> list[Manifest]:
     return manifests.workloads()
 
 
+def pod_metadata(manifest: Manifest) -> tuple[dict[str, Any], str]:
+    """The pod template's metadata (a Pod's own) and its field path."""
+    if manifest.kind == "Pod":
+        return mapping_at(manifest.doc, "metadata"), "metadata"
+    template_path = manifest.pod_spec_path().removesuffix(".spec")
+    return mapping_at(manifest.doc, f"{template_path}.metadata"), f"{template_path}.metadata"
+
+
+def pod_labels(manifest: Manifest) -> dict[str, str]:
+    """The labels a workload's pods carry: what Services, NetworkPolicies and disruption budgets select."""
+    return pod_metadata(manifest)[0].get("labels") or {}
+
+
+def owning_hpa(manifests: ManifestIndex, workload: Manifest) -> Manifest | None:
+    """The HorizontalPodAutoscaler whose scaleTargetRef names the workload, if any."""
+    for hpa in manifests.of_kind("HorizontalPodAutoscaler"):
+        target = mapping_at(hpa.doc, "spec.scaleTargetRef")
+        if target.get("kind") == workload.kind and target.get("name") == workload.name:
+            return hpa
+    return None
+
+
 def main_container(manifest: Manifest) -> tuple[dict[str, Any], str] | None:
     pod = manifest.pod_spec() or {}
     items = pod.get("containers") or []
@@ -106,9 +131,9 @@ Key = tuple[str, str]  # (requests|limits, cpu|memory)
 def container_amount(container: dict[str, Any], kind: str, resource: str) -> Decimal | None:
     """A container's request or limit in base units; None for a limit that is not set (unbounded)."""
     spec = container.get("resources") or {}
-    raw = (spec.get(kind) or {}).get(resource) if isinstance(spec.get(kind) or {}, dict) else None
+    raw = _resource_list(spec, kind).get(resource)
     if raw is None and kind == "requests":
-        raw = (spec.get("limits") or {}).get(resource) if isinstance(spec.get("limits") or {}, dict) else None
+        raw = _resource_list(spec, "limits").get(resource)
         if raw is None:
             return Decimal(0)
     if raw is None:
@@ -118,6 +143,12 @@ def container_amount(container: dict[str, Any], kind: str, resource: str) -> Dec
     except QuantityError:
         # Reported by resources.quantity; an unreadable request counts as nothing, a limit as no limit.
         return Decimal(0) if kind == "requests" else None
+
+
+def _resource_list(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    """resources.requests or resources.limits; {} when unset or not a mapping (the schema reports that)."""
+    block = resources.get(kind) or {}
+    return block if isinstance(block, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -207,7 +238,7 @@ def declared_overhead(pod: dict[str, Any], manifests: ManifestIndex, runtime_ove
         return {}
     for runtime_class in manifests.of_kind("RuntimeClass"):
         if runtime_class.name == name:
-            fixed = ((runtime_class.doc.get("overhead") or {}).get("podFixed")) or {}
+            fixed = mapping_at(runtime_class.doc, "overhead.podFixed")
             return _parse_overhead(fixed)
     if name in runtime_overheads:
         return _parse_overhead(runtime_overheads[name] or {})
@@ -242,5 +273,9 @@ def container_env(manifests: ManifestIndex, container: dict[str, Any]) -> dict[s
 
 def enabled_flags(env: dict[str, str]) -> list[str]:
     """Feature flags switched on: PF_*_ENABLED variables whose value is true."""
-    return sorted(k for k, v in env.items() if k.startswith("PF_") and k.endswith("_ENABLED")
-                  and v.strip().lower() in ("true", "1", "yes", "on"))
+    return sorted(k for k, v in env.items() if k.startswith("PF_") and k.endswith("_ENABLED") and switched_on(v))
+
+
+def switched_on(value: str) -> bool:
+    """A feature flag's value reads as on: true, 1, yes or on, in any case, surrounding blanks ignored."""
+    return value.strip().lower() in TRUTHY

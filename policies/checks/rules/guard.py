@@ -26,9 +26,10 @@ from policies.checks.guardsizing import (
     ServicePods,
     limit_request_ratio,
 )
-from policies.checks.rules._pods import EPHEMERAL, containers
+from policies.checks.rules._pods import EPHEMERAL, containers, owning_hpa
 from policies.checks.rules.probes import probe_value
 from policies.checks.rules.rollout import scaled
+from policies.core.docpath import dig, mapping_at
 from policies.core.findings import Finding, failure, warning
 from policies.core.quantity import FORMATTERS, QuantityError, parse_resource
 from policies.core.ruleclass import BUDGET, SAFETY
@@ -83,7 +84,7 @@ def limit_items(manifests: ManifestIndex, kind: str) -> list[tuple[Manifest, int
     """Every LimitRange item of a type (Container or Pod), with its object and index."""
     found = []
     for limit_range in manifests.of_kind("LimitRange"):
-        for index, item in enumerate((limit_range.doc.get("spec") or {}).get("limits") or []):
+        for index, item in enumerate(dig(limit_range.doc, "spec.limits") or []):
             if isinstance(item, dict) and item.get("type") == kind:
                 found.append((limit_range, index, item))
     return found
@@ -163,12 +164,8 @@ def admitted_pod(pod: dict[str, Any], defaults: tuple[dict[str, Decimal], dict[s
 
 
 def _hpa_max(manifests: ManifestIndex, workload: Manifest) -> int | None:
-    for hpa in manifests.of_kind("HorizontalPodAutoscaler"):
-        spec = hpa.doc.get("spec") or {}
-        target = spec.get("scaleTargetRef") or {}
-        if target.get("kind") == workload.kind and target.get("name") == workload.name:
-            return int(spec.get("maxReplicas", 1))
-    return None
+    hpa = owning_hpa(manifests, workload)
+    return None if hpa is None else int(mapping_at(hpa.doc, "spec").get("maxReplicas", 1))
 
 
 def rollout_shape(manifests: ManifestIndex, workload: Manifest) -> RolloutShape | None:
@@ -179,7 +176,7 @@ def rollout_shape(manifests: ManifestIndex, workload: Manifest) -> RolloutShape 
     pod = workload.pod_spec() or {}
     grace = int(pod.get("terminationGracePeriodSeconds", 30))  # Kubernetes' default
     if workload.kind in ("Job", "CronJob", "Pod"):
-        job = ((spec.get("jobTemplate") or {}).get("spec") or {}) if workload.kind == "CronJob" else spec
+        job = mapping_at(spec, "jobTemplate.spec") if workload.kind == "CronJob" else spec
         count = 1 if workload.kind == "Pod" else int(job.get("parallelism", 1))
         return RolloutShape(workload.ref, count, 0, grace, 0, replaces_while_terminating=False)
     replicas = _hpa_max(manifests, workload)
@@ -187,7 +184,7 @@ def rollout_shape(manifests: ManifestIndex, workload: Manifest) -> RolloutShape 
     strategy = spec.get("strategy") or {}
     if workload.kind == "StatefulSet" or strategy.get("type", "RollingUpdate") != "RollingUpdate":
         return RolloutShape(workload.ref, replicas, 0, grace, 0, replaces_while_terminating=False)
-    surge = scaled((strategy.get("rollingUpdate") or {}).get("maxSurge", "25%"), replicas, round_up=True) or 0
+    surge = scaled(mapping_at(strategy, "rollingUpdate").get("maxSurge", "25%"), replicas, round_up=True) or 0
     delay = max((max(probe_value(c.get("startupProbe") or {}, "initialDelaySeconds"),
                      probe_value(c.get("readinessProbe") or {}, "initialDelaySeconds"))
                  for c in pod.get("containers") or [] if isinstance(c, dict)), default=0)
@@ -229,7 +226,7 @@ def budget_quota_plan(manifests: ManifestIndex, budget: Budget, environment: str
 
 def quota_hard(quota: Manifest) -> dict[str, tuple[str, Decimal | None]]:
     """spec.hard by canonical key (aliases resolved): the key as written and its amount."""
-    hard = (quota.doc.get("spec") or {}).get("hard") or {}
+    hard = mapping_at(quota.doc, "spec.hard")
     found: dict[str, tuple[str, Decimal | None]] = {}
     for written, raw in hard.items():
         key = QUOTA_ALIASES.get(written, written)

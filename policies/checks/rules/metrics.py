@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from policies.checks.context import CheckContext
-from policies.checks.rules._pods import container_env, containers
+from policies.checks.rules._pods import container_env, containers, switched_on
+from policies.core.docpath import dig
 from policies.core.findings import Finding, failure
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
@@ -34,14 +35,14 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield failure("metrics.environments", "the container exposes a metrics port",
                               field=f"{ref.path}.ports[{index}]", actual=str(port.get("containerPort")), **common)
         flag = container_env(ctx.manifests, ref.container).get(METRICS_FLAG, "")
-        if flag.lower() in ("true", "1", "yes", "on"):
+        if switched_on(flag):
             # Point at where the flag is written: the container's env, or the ConfigMap it reads (the chart's).
             written_in, field = _flag_source(ctx, ref.container, ref.path)
             owner = written_in or ref.manifest
             yield failure("metrics.environments", f"{METRICS_FLAG} is on", field=field,
                           actual=f"{METRICS_FLAG}={flag}", **{**common, "resource": owner.ref, "source": owner.source})
     for service in ctx.manifests.of_kind("Service"):
-        for index, port in enumerate((service.doc.get("spec") or {}).get("ports") or []):
+        for index, port in enumerate(dig(service.doc, "spec.ports") or []):
             if port.get("name") == METRICS_PORT_NAME:
                 yield failure("metrics.environments", "the Service publishes a metrics port",
                               environment=ctx.environment, resource=service.ref, source=service.source,
@@ -65,6 +66,6 @@ def _flag_source(ctx: CheckContext, container: dict[str, Any], path: str) -> tup
         config_map = config_maps.get((source.get("configMapRef") or {}).get("name"))
         prefix = source.get("prefix", "")
         key = METRICS_FLAG[len(prefix):] if METRICS_FLAG.startswith(prefix) else None
-        if config_map and key and (config_map.doc.get("data") or {}).get(key) is not None:
+        if config_map and key and dig(config_map.doc, ("data", key)) is not None:
             return config_map, f"data.{key}"
     return None, f"{path}.env"

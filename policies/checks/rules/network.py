@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from policies.checks.context import CheckContext
-from policies.checks.rules._pods import service_workloads
-from policies.checks.rules.pod_security import pod_metadata
+from policies.checks.rules._pods import pod_labels, service_workloads
+from policies.core.docpath import dig, mapping_at
 from policies.core.findings import Finding, failure
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
@@ -55,20 +55,16 @@ def label_selector_matches(selector: dict[str, Any] | None, labels: dict[str, st
     return True
 
 
-def pod_labels(workload: Manifest) -> dict[str, str]:
-    return pod_metadata(workload)[0].get("labels") or {}
-
-
 def policy_types(policy: dict[str, Any]) -> list[str]:
     """policyTypes as Kubernetes defaults them: Ingress always, Egress when egress rules exist."""
-    spec = policy.get("spec") or {}
+    spec = mapping_at(policy, "spec")
     return spec.get("policyTypes") or ["Ingress", *(["Egress"] if spec.get("egress") else [])]
 
 
 def port_aliases(workload: Manifest) -> dict[object, set[object]]:
     """Each declared container port, by name and by number, with all the handles that mean the same port."""
     aliases: dict[object, set[object]] = {}
-    for container in (workload.pod_spec() or {}).get("containers") or []:
+    for container in dig(workload.pod_spec(), "containers") or []:
         for port in container.get("ports") or []:
             same = {port.get("containerPort"), *([port["name"]] if port.get("name") else [])}
             for handle in same:
@@ -81,20 +77,20 @@ def served_ports(ctx: CheckContext, workload: Manifest) -> set[object]:
     labels = pod_labels(workload)
     declared = port_aliases(workload)
     services = [s for s in ctx.manifests.of_kind("Service")
-                if (s.doc.get("spec") or {}).get("selector")
+                if dig(s.doc, "spec.selector")
                 and label_selector_matches({"matchLabels": s.doc["spec"]["selector"]}, labels)]
     if not services:
         return set(declared)
     served: set[object] = set()
     for service in services:
-        for port in (service.doc.get("spec") or {}).get("ports") or []:
+        for port in dig(service.doc, "spec.ports") or []:
             served |= declared.get(port.get("targetPort", port.get("port")), set())
     return served
 
 
 def _selecting(policies: list[Manifest], workload: Manifest, policy_type: str) -> list[Manifest]:
     labels = pod_labels(workload)
-    return [p for p in policies if label_selector_matches((p.doc.get("spec") or {}).get("podSelector"), labels)
+    return [p for p in policies if label_selector_matches(dig(p.doc, "spec.podSelector"), labels)
             and policy_type in policy_types(p.doc)]
 
 
@@ -121,7 +117,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 def _ingress_ports(ctx: CheckContext, policy: Manifest, allowed: set[object], shown: str) -> Iterator[Finding]:
     common = dict(environment=ctx.environment, resource=policy.ref, source=policy.source,
                   expected=f"only ports {shown}", values_key=("networkPolicy",))
-    for index, rule in enumerate((policy.doc.get("spec") or {}).get("ingress") or []):
+    for index, rule in enumerate(dig(policy.doc, "spec.ingress") or []):
         ports = rule.get("ports") or []
         if not ports:
             yield failure("security.network-policy-ports", "an ingress rule opens every port",
@@ -149,7 +145,7 @@ def _is_dns(rule: dict[str, Any]) -> bool:
 def _service_target(peer: dict[str, Any], services: list[Manifest]) -> Manifest | None:
     """The service workload a peer names by its pod labels (same namespace, no IP block), else None."""
     selector = peer.get("podSelector")
-    if set(peer) != {"podSelector"} or not (selector or {}).get("matchLabels"):
+    if set(peer) != {"podSelector"} or not dig(selector, "matchLabels"):
         return None  # a namespace selector, an IP block or an empty selector reaches more than the service
     return next((w for w in services if label_selector_matches(selector, pod_labels(w))), None)
 
@@ -163,7 +159,7 @@ def _hook_policies(ctx: CheckContext, hook: Manifest, policies: list[Manifest], 
                        field=field, expected=expected, actual=actual, values_key=("networkPolicy",))
 
     for policy in _selecting(policies, hook, "Ingress"):
-        for index, _ in enumerate((policy.doc.get("spec") or {}).get("ingress") or []):
+        for index, _ in enumerate(dig(policy.doc, "spec.ingress") or []):
             yield fail("security.network-policy-egress", "a helm hook pod accepts ingress", policy,
                        f"spec.ingress[{index}]", "no ingress rule", "an ingress rule")
     egress_policies = _selecting(policies, hook, "Egress")
@@ -172,7 +168,7 @@ def _hook_policies(ctx: CheckContext, hook: Manifest, policies: list[Manifest], 
                    "NetworkPolicy", "a policy of type Egress selecting the pod labels", "none")
     reached: list[tuple[Manifest, set[object]]] = []
     for policy in egress_policies:
-        for index, rule in enumerate((policy.doc.get("spec") or {}).get("egress") or []):
+        for index, rule in enumerate(dig(policy.doc, "spec.egress") or []):
             if _is_dns(rule):
                 continue
             peers = rule.get("to") or []
@@ -204,11 +200,11 @@ def _hook_policies(ctx: CheckContext, hook: Manifest, policies: list[Manifest], 
 def _admitted(ctx: CheckContext, hook: Manifest, policies: list[Manifest],
               reached: list[tuple[Manifest, set[object]]]) -> Iterator[Finding]:
     labels = pod_labels(hook)
-    namespace = (hook.doc.get("metadata") or {}).get("namespace")
+    namespace = dig(hook.doc, "metadata.namespace")
     for target, port in reached:
         selecting = _selecting(policies, target, "Ingress")
         if not any(_admits(rule, labels, namespace, port) for policy in selecting
-                   for rule in (policy.doc.get("spec") or {}).get("ingress") or []):
+                   for rule in dig(policy.doc, "spec.ingress") or []):
             shown = "/".join(sorted(map(str, port)))
             yield failure("security.network-policy-admits-test", f"the service's NetworkPolicy does not admit the "
                           f"helm test pod on port {shown}", environment=ctx.environment,

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.checks.context import CheckContext
-from policies.checks.rules._pods import EPHEMERAL, ContainerRef, pod_containers
+from policies.checks.rules._pods import EPHEMERAL, ContainerRef, pod_containers, pod_metadata
+from policies.core.docpath import dig
 from policies.core.findings import Finding, failure
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
@@ -122,7 +123,7 @@ class _Pod:
     @property
     def windows(self) -> bool:
         # Restricted's privilege escalation, seccomp and capabilities controls exempt Windows pods (1.25+).
-        return (self.spec.get("os") or {}).get("name") == "windows"
+        return dig(self.spec, "os.name") == "windows"
 
     def fail(self, rule: str, message: str, field: str, expected: str, actual: object,
              values_key: tuple[str, ...] | None = None, container: str | None = None) -> Finding:
@@ -157,17 +158,6 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 yield from _container_level(pod, ref)
 
 
-def pod_metadata(manifest: Manifest) -> tuple[dict[str, Any], str]:
-    """The pod template's metadata and its field path."""
-    if manifest.kind == "Pod":
-        return manifest.doc.get("metadata") or {}, "metadata"
-    template_path = manifest.pod_spec_path().removesuffix(".spec")
-    node: Any = manifest.doc
-    for key in template_path.split("."):
-        node = (node or {}).get(key) if isinstance(node, dict) else None
-    return (node or {}).get("metadata") or {}, f"{template_path}.metadata"
-
-
 def _pod_level(pod: _Pod) -> Iterator[Finding]:
     base, sc = pod.base, pod.security
     field = f"{base}.securityContext"
@@ -175,13 +165,13 @@ def _pod_level(pod: _Pod) -> Iterator[Finding]:
         if not _unset_or(pod.spec.get(host), False):
             yield pod.fail("pss.baseline.host-namespaces", f"the pod shares the host's {host[4:]} namespace",
                            f"{base}.{host}", "unset or false", pod.spec[host])
-    if not _unset_or((sc.get("windowsOptions") or {}).get("hostProcess"), False):
+    if not _unset_or(dig(sc, "windowsOptions.hostProcess"), False):
         yield pod.fail("pss.baseline.hostprocess", "the pod runs as a Windows HostProcess",
                        f"{field}.windowsOptions.hostProcess", "unset or false",
                        sc["windowsOptions"]["hostProcess"], ("podSecurityContext", "windowsOptions"))
     yield from _volumes(pod)
     for index, sysctl in enumerate(sc.get("sysctls") or []):
-        name = (sysctl or {}).get("name")
+        name = dig(sysctl, "name")
         if name not in SAFE_SYSCTLS:
             yield pod.fail("pss.baseline.sysctls", f"sysctl {name!r} is not in the safe set",
                            f"{field}.sysctls[{index}].name", f"one of {', '.join(sorted(SAFE_SYSCTLS))}", name,
@@ -189,9 +179,9 @@ def _pod_level(pod: _Pod) -> Iterator[Finding]:
     yield from _apparmor(pod, sc, field, ("podSecurityContext",), None)
     yield from _selinux(pod, sc, field, ("podSecurityContext",), None)
     seccomp = sc.get("seccompProfile")
-    if seccomp is not None and (seccomp or {}).get("type") not in SECCOMP_TYPES:
+    if seccomp is not None and dig(seccomp, "type") not in SECCOMP_TYPES:
         yield pod.fail("pss.baseline.seccomp", "the pod's seccomp profile is not RuntimeDefault or Localhost",
-                       f"{field}.seccompProfile.type", " or ".join(SECCOMP_TYPES), (seccomp or {}).get("type"),
+                       f"{field}.seccompProfile.type", " or ".join(SECCOMP_TYPES), dig(seccomp, "type"),
                        ("podSecurityContext", "seccompProfile"))
     if not _unset_or(sc.get("runAsNonRoot"), True):
         yield pod.fail("pss.restricted.running-as-non-root", "the pod sets runAsNonRoot to something other than "
@@ -231,9 +221,9 @@ def _volumes(pod: _Pod) -> Iterator[Finding]:
 def _apparmor(pod: _Pod, sc: dict[str, Any], field: str, key: tuple[str, ...], container: str | None
               ) -> Iterator[Finding]:
     profile = sc.get("appArmorProfile")
-    if profile is not None and (profile or {}).get("type") not in APPARMOR_TYPES:
+    if profile is not None and dig(profile, "type") not in APPARMOR_TYPES:
         yield pod.fail("pss.baseline.apparmor", "the AppArmor profile is not RuntimeDefault or Localhost",
-                       f"{field}.appArmorProfile.type", " or ".join(APPARMOR_TYPES), (profile or {}).get("type"),
+                       f"{field}.appArmorProfile.type", " or ".join(APPARMOR_TYPES), dig(profile, "type"),
                        (*key, "appArmorProfile"), container)
 
 
@@ -264,7 +254,7 @@ def _container_level(pod: _Pod, ref: ContainerRef) -> Iterator[Finding]:
              values_key: tuple[str, ...] | None = None) -> Finding:
         return pod.fail(rule, message, where, expected, actual, values_key, name)
 
-    if not _unset_or((sc.get("windowsOptions") or {}).get("hostProcess"), False):
+    if not _unset_or(dig(sc, "windowsOptions.hostProcess"), False):
         yield fail("pss.baseline.hostprocess", "the container runs as a Windows HostProcess",
                    f"{field}.windowsOptions.hostProcess", "unset or false", sc["windowsOptions"]["hostProcess"],
                    (*key, "windowsOptions"))
@@ -324,7 +314,7 @@ def _capabilities(pod: _Pod, sc: dict[str, Any], field: str, name: str) -> Itera
 def _seccomp(pod: _Pod, sc: dict[str, Any], field: str, name: str) -> Iterator[Finding]:
     key = ("securityContext", "seccompProfile")
     if sc.get("seccompProfile") is not None:
-        kind = (sc["seccompProfile"] or {}).get("type")
+        kind = dig(sc, "seccompProfile.type")
         if kind not in SECCOMP_TYPES:
             yield pod.fail("pss.baseline.seccomp", "the container's seccomp profile is not RuntimeDefault or "
                            "Localhost", f"{field}.seccompProfile.type", " or ".join(SECCOMP_TYPES), kind, key, name)

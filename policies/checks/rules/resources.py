@@ -20,6 +20,7 @@ from policies.checks.rules._pods import (
     effective_resources,
     pod_containers,
 )
+from policies.core.docpath import dig
 from policies.core.findings import Finding, failure, warning
 from policies.core.quantity import FORMATTERS, QuantityError, parse_resource
 from policies.core.ruledecl import Rule, declare
@@ -66,7 +67,7 @@ def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]
     for kind in KINDS:
         for resource in RESOURCES:
             field = f"{ref.path}.resources.{kind}.{resource}"
-            raw = (spec.get(kind) or {}).get(resource)
+            raw = dig(spec, (kind, resource))
             key = _values_key(ref, kind, resource)
             if raw is None:
                 yield failure("resources.set", f"{kind}.{resource} of {ref.kind} container {ref.name} is not set",
@@ -133,7 +134,7 @@ def _pod_checks(ctx: CheckContext, manifest: Manifest) -> Iterator[Finding]:
     common = dict(environment=ctx.environment, resource=manifest.ref, source=manifest.source)
     figures = pod_figures(ctx, manifest)
     if figures is None:
-        name = (manifest.pod_spec() or {}).get("runtimeClassName")
+        name = dig(manifest.pod_spec(), "runtimeClassName")
         yield failure("resources.runtime-class",
                       f"RuntimeClass {name} adds a pod overhead this check cannot know: render the RuntimeClass "
                       f"or declare it in the budget's {ctx.environment}.runtimeClassOverhead",

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from policies.checks.context import CheckContext
-from policies.checks.rules._pods import service_workloads
+from policies.checks.rules._pods import owning_hpa, pod_labels, service_workloads
+from policies.core.docpath import dig, mapping_at
 from policies.core.findings import Finding, failure
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
@@ -60,22 +61,14 @@ def scaled(value: Any, replicas: int, round_up: bool) -> int | None:
     return None  # any other string ("1", "1.5%") is refused by the API server
 
 
-def hpa_for(ctx: CheckContext, workload: Manifest) -> Manifest | None:
-    for hpa in ctx.manifests.of_kind("HorizontalPodAutoscaler"):
-        target = (hpa.doc.get("spec") or {}).get("scaleTargetRef") or {}
-        if target.get("kind") == workload.kind and target.get("name") == workload.name:
-            return hpa
-    return None
-
-
 def replica_range(ctx: CheckContext, workload: Manifest) -> tuple[int, int, tuple[str, ...], str]:
     """(min, max) replicas, the values key that sets the minimum, and the field path."""
-    hpa = hpa_for(ctx, workload)
+    hpa = owning_hpa(ctx.manifests, workload)
     if hpa:
-        spec = hpa.doc.get("spec") or {}
+        spec = mapping_at(hpa.doc, "spec")
         low = int(spec.get("minReplicas", 1))
         return low, int(spec.get("maxReplicas", low)), ("autoscaling", "minReplicas"), "spec.minReplicas"
-    replicas = (workload.doc.get("spec") or {}).get("replicas", 1)
+    replicas = mapping_at(workload.doc, "spec").get("replicas", 1)
     return int(replicas), int(replicas), ("replicaCount",), "spec.replicas"
 
 
@@ -109,7 +102,7 @@ def _requirement_met(requirement: Any, labels: dict[str, str]) -> bool:
 def check(ctx: CheckContext) -> Iterator[Finding]:
     for workload in service_workloads(ctx.manifests):
         common = dict(environment=ctx.environment, resource=workload.ref, source=workload.source)
-        spec = workload.doc.get("spec") or {}
+        spec = mapping_at(workload.doc, "spec")
         if workload.kind == "DaemonSet":
             yield from _daemonset_strategy(ctx, spec, common)
             continue  # one pod per node: no replica count to keep, nothing for an HPA or a PDB minimum
@@ -120,11 +113,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             yield from _statefulset_strategy(spec, common)
         wanted = int(ctx.env_budget["minReplicas"])
         if low < wanted:
-            hpa = hpa_for(ctx, workload)
+            hpa = owning_hpa(ctx.manifests, workload)
             yield failure("rollout.min-replicas", f"{ctx.environment} needs at least {wanted} replicas",
                           field=min_field, expected=f">= {wanted}", actual=str(low), values_key=min_key,
                           **{**common, "resource": hpa.ref if hpa else workload.ref})
-        hpa = hpa_for(ctx, workload)
+        hpa = owning_hpa(ctx.manifests, workload)
         if hpa:
             yield from _replicas_beside_hpa(spec, wanted, common)
             yield from _autoscaling_target(ctx, hpa)
@@ -181,7 +174,7 @@ def _update_strategy(spec: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _on_delete(spec: dict[str, Any], common: dict[str, Any]) -> Finding:
-    kind = (spec.get("updateStrategy") or {}).get("type")
+    kind = dig(spec, "updateStrategy.type")
     return failure("rollout.strategy", f"updateStrategy {kind} never rolls out: pods keep the old spec until "
                                        "someone deletes them", field="spec.updateStrategy.type",
                    expected="RollingUpdate", actual=str(kind), **common)
@@ -232,7 +225,7 @@ DEFAULT_CPU_UTILIZATION = 80
 
 def _autoscaling_target(ctx: CheckContext, hpa: Manifest) -> Iterator[Finding]:
     line = ctx.budget["alerts"]["cpuOfRequestsPercent"]
-    spec = hpa.doc.get("spec") or {}
+    spec = mapping_at(hpa.doc, "spec")
     if str(hpa.doc.get("apiVersion")) == "autoscaling/v1":
         target = spec.get("targetCPUUtilizationPercentage", DEFAULT_CPU_UTILIZATION)
         if not isinstance(target, int) or target > line:
@@ -243,9 +236,10 @@ def _autoscaling_target(ctx: CheckContext, hpa: Manifest) -> Iterator[Finding]:
                           field="spec.targetCPUUtilizationPercentage", expected=f"<= {line}", actual=str(shown),
                           values_key=("autoscaling", "targetCPUUtilizationPercentage"))
         return
-    for index, metric in enumerate((hpa.doc.get("spec") or {}).get("metrics") or []):
-        target = ((metric.get("resource") or {}).get("target") or {})
-        if (metric.get("resource") or {}).get("name") == "cpu" and "averageUtilization" in target:
+    for index, metric in enumerate(dig(hpa.doc, "spec.metrics") or []):
+        resource = metric.get("resource") or {}
+        target = resource.get("target") or {}
+        if resource.get("name") == "cpu" and "averageUtilization" in target:
             actual = target["averageUtilization"]
             if actual > line:
                 yield failure("rollout.autoscaling-target",
@@ -263,16 +257,15 @@ def _autoscaling_target(ctx: CheckContext, hpa: Manifest) -> Iterator[Finding]:
 
 def _disruption_budget(ctx: CheckContext, workload: Manifest, low: int, common: dict[str, Any]
                        ) -> Iterator[Finding]:
-    labels = (((workload.doc.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
-    pdbs = [p for p in ctx.manifests.of_kind("PodDisruptionBudget")
-            if selects((p.doc.get("spec") or {}).get("selector"), labels)]
+    labels = pod_labels(workload)
+    pdbs = [p for p in ctx.manifests.of_kind("PodDisruptionBudget") if selects(dig(p.doc, "spec.selector"), labels)]
     if not pdbs:
         yield failure("rollout.pdb-present", "no PodDisruptionBudget selects these pods",
                       field="PodDisruptionBudget", expected="present", actual="missing",
                       values_key=("podDisruptionBudget", "enabled"), **common)
         return
     for pdb in pdbs:
-        spec = pdb.doc.get("spec") or {}
+        spec = mapping_at(pdb.doc, "spec")
         where = dict(environment=ctx.environment, resource=pdb.ref, source=pdb.source)
         if "maxUnavailable" in spec:
             allowed = scaled(spec["maxUnavailable"], low, round_up=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import ContainerRef, containers
+from policies.core.docpath import dig
 from policies.core.findings import Finding, Severity, failure, warning
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
@@ -45,10 +46,10 @@ PINNED_TAG = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z][0-9A-Za-z._-]*)?$")
 
 def _effective(pod: dict[str, Any], container: dict[str, Any], key: str) -> tuple[Any, str]:
     """A security setting and the values key that set it, falling back to the pod level as Kubernetes does."""
-    own = (container.get("securityContext") or {}).get(key)
+    own = dig(container, ("securityContext", key))
     if own is not None:
         return own, "securityContext"
-    inherited = (pod.get("securityContext") or {}).get(key)
+    inherited = dig(pod, ("securityContext", key))
     return inherited, "podSecurityContext" if inherited is not None else "securityContext"
 
 
@@ -77,7 +78,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                           actual=str(account.doc.get("automountServiceAccountToken", "unset (true)")),
                           values_key=("serviceAccount", "automountToken"))
     for manifest in ctx.manifests:
-        namespace = (manifest.doc.get("metadata") or {}).get("namespace")
+        namespace = dig(manifest.doc, "metadata.namespace")
         if namespace in SYSTEM_NAMESPACES:
             yield warning("security.system-namespace", f"the object is placed in the {namespace} namespace",
                           environment=ctx.environment, resource=manifest.ref, source=manifest.source,

@@ -14,6 +14,7 @@ from typing import Any
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import container_env, enabled_flags, main_container, service_workloads
 from policies.checks.rules.probes import probe_value
+from policies.core.docpath import dig, mapping_at
 from policies.core.findings import Finding, failure
 from policies.core.ruledecl import Rule, declare
 
@@ -53,10 +54,10 @@ def boot_target(ctx: CheckContext, env: dict[str, str]) -> tuple[float, str]:
 
 
 def pre_stop_sleep(container: dict[str, Any]) -> float:
-    handler = (container.get("lifecycle") or {}).get("preStop") or {}
+    handler = mapping_at(container, "lifecycle.preStop")
     if "sleep" in handler:
         return float(handler["sleep"].get("seconds", 0))
-    command = (handler.get("exec") or {}).get("command") or []
+    command = dig(handler, "exec.command") or []
     # A shell running one sleep (`sh -c "sleep 5"`) waits just as long.
     if len(command) == 3 and command[0] in ("sh", "/bin/sh") and command[1] == "-c" and isinstance(command[2], str):
         command = command[2].split()
@@ -108,7 +109,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                                                 ("initialDelaySeconds", "periodSeconds", "failureThreshold")),
                               **common)
 
-        min_ready = int((workload.doc.get("spec") or {}).get("minReadySeconds", 0))
+        min_ready = int(mapping_at(workload.doc, "spec").get("minReadySeconds", 0))
         ready_worst = t_boot + (probe_value(startup, "periodSeconds") if startup else 0) + \
             probe_value(readiness, "periodSeconds") * probe_value(readiness, "successThreshold") + min_ready
         if ready_worst > rollout["podReplacementSeconds"]:

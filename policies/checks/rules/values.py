@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.checks.context import CheckContext
+from policies.core.docpath import dig
 from policies.core.findings import Finding, Severity, warning
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.yamlsource import KeyPath, dotted
@@ -42,7 +43,7 @@ def _rendered(kind: str) -> Callable[[CheckContext], bool]:
 
 
 def _metrics_off(ctx: CheckContext) -> bool:
-    return not (ctx.values.get("metrics") or {}).get("enabled")
+    return not dig(ctx.values, "metrics.enabled")
 
 
 INERT = (
