@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policies.checks.context import CheckContext
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 
 RULE = "pod.ephemeral-containers"
@@ -31,6 +31,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         field = f"{manifest.pod_spec_path()}.ephemeralContainers"
         reason = POD_REASON if manifest.kind == "Pod" else TEMPLATE_REASON
         names = ", ".join(str(c.get("name", "?")) for c in ephemeral if isinstance(c, dict)) or "?"
-        yield failure(RULE, f"the API server rejects this object: {field}: Forbidden: {reason}",
-                      environment=ctx.environment, resource=manifest.ref, source=manifest.source, field=field,
-                      expected="absent", actual=names)
+        yield ctx.fail(RULE, manifest, field, f"the API server rejects this object: {field}: Forbidden: {reason}",
+                       expected="absent", actual=names)

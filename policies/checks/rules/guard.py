@@ -30,7 +30,7 @@ from policies.checks.rules._pods import EPHEMERAL, containers, owning_hpa
 from policies.checks.rules.probes import probe_value
 from policies.checks.rules.rollout import scaled
 from policies.core.docpath import dig, mapping_at
-from policies.core.findings import Finding, failure, warning
+from policies.core.findings import Finding
 from policies.core.quantity import FORMATTERS, QuantityError, parse_resource
 from policies.core.ruleclass import BUDGET, SAFETY
 from policies.core.ruledecl import Rule, declare
@@ -280,15 +280,14 @@ def _present(ctx: CheckContext) -> Iterator[Finding]:
     for kind in ("LimitRange", "ResourceQuota"):
         found = ctx.manifests.of_kind(kind)
         if wanted and not found:
-            yield failure("guard.present", f"the {ctx.environment} budget asks for admission guards; "
-                          f"the render has no {kind}", environment=ctx.environment, resource=kind,
-                          expected="present", actual="missing", values_key=("budgetGuard", "enabled"))
+            yield ctx.fail("guard.present", None, None,
+                           f"the {ctx.environment} budget asks for admission guards; the render has no {kind}",
+                           resource=kind, expected="present", actual="missing", values_key=("budgetGuard", "enabled"))
         elif not wanted:
             for manifest in found:
-                yield failure("guard.present", f"the {ctx.environment} budget has no admission guards "
-                              f"(admissionGuards), yet the render has {manifest.ref}",
-                              environment=ctx.environment, resource=manifest.ref, expected="absent",
-                              actual="present", values_key=("budgetGuard", "enabled"), source=manifest.source)
+                yield ctx.fail("guard.present", manifest, None, f"the {ctx.environment} budget has no admission guards "
+                               f"(admissionGuards), yet the render has {manifest.ref}", expected="absent",
+                               actual="present", values_key=("budgetGuard", "enabled"))
 
 
 def implied_ratios(budget: Budget, environment: str) -> dict[str, Decimal]:
@@ -320,9 +319,9 @@ def _limit_range_equals_budget(ctx: CheckContext) -> Iterator[Finding]:
         for kind, fields in wanted.items():
             items = [(i, item) for lr, i, item in limit_items(ctx.manifests, kind) if lr is limit_range]
             if not items:
-                yield failure("guard.equals-budget", f"{limit_range.ref} has no {kind} item carrying the budget",
-                              environment=ctx.environment, resource=limit_range.ref, field="spec.limits",
-                              expected=f"a {kind} item", actual="none", source=limit_range.source)
+                yield ctx.fail("guard.equals-budget", limit_range, "spec.limits",
+                               f"{limit_range.ref} has no {kind} item carrying the budget", expected=f"a {kind} item",
+                               actual="none")
                 continue
             index, item = items[0]
             for field, (expected, values_field) in fields.items():
@@ -333,16 +332,13 @@ def _limit_range_equals_budget(ctx: CheckContext) -> Iterator[Finding]:
                         continue
                     ratio = field == "maxLimitRequestRatio"
                     show = _ratio_text if ratio else FORMATTERS[resource]
-                    yield failure(
-                        "guard.equals-budget",
+                    yield ctx.fail(
+                        "guard.equals-budget", limit_range, f"spec.limits[{index}].{field}.{resource}",
                         f"{kind} {field} {resource} differs from the {ctx.environment} budget"
                         + (" (limit / (requests floor x request), only where the floor fails)" if ratio else ""),
-                        environment=ctx.environment, resource=limit_range.ref,
-                        field=f"spec.limits[{index}].{field}.{resource}",
                         expected="unset" if amount is None else show(amount),
                         actual="unset" if actual is None else show(actual),
-                        values_key=("budgetGuard", values_field) if ratio else ("budgetGuard", values_field, resource),
-                        source=limit_range.source)
+                        values_key=("budgetGuard", values_field) if ratio else ("budgetGuard", values_field, resource))
 
 
 def _limit_range_admits(ctx: CheckContext) -> Iterator[Finding]:
@@ -356,21 +352,17 @@ def _limit_range_admits(ctx: CheckContext) -> Iterator[Finding]:
         values_key = None if ref.manifest.is_completion_hook else "resources"
         for limit_range, _, item in limit_items(ctx.manifests, "Container"):
             for field, message, expected, actual in _item_problems(item, figures):
-                yield failure("guard.limitrange-admits", f"{limit_range.ref} refuses container {ref.name}: {message}",
-                              environment=ctx.environment, resource=ref.manifest.ref, container=ref.name,
-                              field=f"{ref.path}.resources.{field}", expected=expected, actual=actual,
-                              values_key=(values_key, *field.split(".")) if values_key else None,
-                              source=ref.manifest.source)
+                yield ctx.fail("guard.limitrange-admits", ref.manifest, f"{ref.path}.resources.{field}",
+                               f"{limit_range.ref} refuses container {ref.name}: {message}", container=ref.name,
+                               expected=expected, actual=actual,
+                               values_key=(values_key, *field.split(".")) if values_key else None)
     for workload in ctx.manifests.workloads(include_hooks=True):
         figures = admitted_pod(workload.pod_spec() or {}, defaults)
         for limit_range, _, item in limit_items(ctx.manifests, "Pod"):
             for field, message, expected, actual in _item_problems(item, figures):
-                yield failure("guard.limitrange-admits", f"{limit_range.ref} refuses the pod: {message}",
-                              environment=ctx.environment, resource=workload.ref,
-                              field=_pod_resources_field(workload, field),
-                              expected=expected, actual=actual,
-                              values_key=None if workload.is_completion_hook else ("resources", *field.split(".")),
-                              source=workload.source)
+                yield ctx.fail("guard.limitrange-admits", workload, _pod_resources_field(workload, field),
+                               f"{limit_range.ref} refuses the pod: {message}", expected=expected, actual=actual,
+                               values_key=None if workload.is_completion_hook else ("resources", *field.split(".")))
 
 
 def _item_problems(item: dict[str, Any], figures: dict[Key, Decimal | None]
@@ -412,40 +404,38 @@ def _quota(ctx: CheckContext) -> Iterator[Finding]:
     unsized = [workload for workload in service if rollout_shape(ctx.manifests, workload) is None]
     for workload in unsized:
         # Not provable either way from the render: a warning, so the report says WARN, never PASS.
-        yield warning("guard.quota-admits", f"the pods of {workload.ref} follow the node count, which the "
-                      "render does not know; whether the quota admits them cannot be judged",
-                      environment=ctx.environment, resource=workload.ref, expected="a workload with a replica count",
-                      actual=workload.kind, source=workload.source)
+        yield ctx.warn("guard.quota-admits", workload, None, f"the pods of {workload.ref} follow the node count, "
+                       "which the render does not know; whether the quota admits them cannot be judged",
+                       expected="a workload with a replica count", actual=workload.kind)
     need = quota_plan(ctx.manifests)
     owed = budget_quota_plan(ctx.manifests, ctx.budget, ctx.environment)
     for quota in quotas:
         hard = quota_hard(quota)
-        common = dict(environment=ctx.environment, resource=quota.ref, source=quota.source)
         spec = quota.doc.get("spec") or {}
         for scoped in ("scopes", "scopeSelector"):
             if spec.get(scoped):
-                yield failure("guard.equals-budget", f"{quota.ref} is scoped, so it does not guard every pod",
-                              field=f"spec.{scoped}", expected="unset", actual=str(spec[scoped]), **common)
+                yield ctx.fail("guard.equals-budget", quota, f"spec.{scoped}",
+                               f"{quota.ref} is scoped, so it does not guard every pod", expected="unset",
+                               actual=str(spec[scoped]))
         for key, amount in need.hard().items():
             written, limit = hard.get(key, (key, None))
             if key not in hard:
                 continue  # an unconstrained resource admits anything
             if amount is None:
-                yield failure("guard.quota-admits", f"{quota.ref} constrains {written}, and a counted pod states "
-                              f"none, so the quota refuses it", field=_hard_field(written),
-                              expected="set on every pod", actual="unset", values_key=("resources",), **common)
+                yield ctx.fail("guard.quota-admits", quota, _hard_field(written), f"{quota.ref} constrains "
+                               f"{written}, and a counted pod states none, so the quota refuses it",
+                               expected="set on every pod", actual="unset", values_key=("resources",))
             elif limit is None or limit < amount:
-                yield failure("guard.quota-admits",
-                              f"{quota.ref} {written} {_show(key, limit)} does not admit the worst moment, which "
-                              f"needs {_show(key, amount)} = {need.formula(key)}",
-                              field=_hard_field(written), expected=f">= {_show(key, amount)}",
-                              actual=_show(key, limit), values_key=("budgetGuard",), **common)
+                yield ctx.fail("guard.quota-admits", quota, _hard_field(written),
+                               f"{quota.ref} {written} {_show(key, limit)} does not admit the worst moment, which "
+                               f"needs {_show(key, amount)} = {need.formula(key)}",
+                               expected=f">= {_show(key, amount)}", actual=_show(key, limit),
+                               values_key=("budgetGuard",))
         # With pods nobody can count, there is no size the budget gives: the warning above says so.
         for key, amount in ({} if unsized else owed.hard()).items():
             written, actual = hard.get(key, (key, None))
             if actual != amount:
-                yield failure("guard.equals-budget",
-                              f"{quota.ref} {written} differs from the {ctx.environment} budget for this rollout: "
-                              f"{owed.formula(key)}",
-                              field=_hard_field(written), expected=_show(key, amount), actual=_show(key, actual),
-                              values_key=("budgetGuard",), **common)
+                yield ctx.fail("guard.equals-budget", quota, _hard_field(written),
+                               f"{quota.ref} {written} differs from the {ctx.environment} budget for this rollout: "
+                               f"{owed.formula(key)}", expected=_show(key, amount), actual=_show(key, actual),
+                               values_key=("budgetGuard",))

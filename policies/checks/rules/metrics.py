@@ -8,7 +8,7 @@ from typing import Any
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import container_env, containers, switched_on
 from policies.core.docpath import dig
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
 
@@ -28,30 +28,26 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     expected = f"absent (metrics only in {', '.join(allowed)})"
     key = ("metrics", "enabled")
     for ref in containers(ctx.manifests):
-        common = dict(environment=ctx.environment, resource=ref.manifest.ref, container=ref.name,
-                      source=ref.manifest.source, values_key=key, expected=expected)
         for index, port in enumerate(ref.container.get("ports") or []):
             if port.get("name") == METRICS_PORT_NAME:
-                yield failure("metrics.environments", "the container exposes a metrics port",
-                              field=f"{ref.path}.ports[{index}]", actual=str(port.get("containerPort")), **common)
+                yield ctx.fail("metrics.environments", ref.manifest, f"{ref.path}.ports[{index}]",
+                               "the container exposes a metrics port", container=ref.name, expected=expected,
+                               actual=str(port.get("containerPort")), values_key=key)
         flag = container_env(ctx.manifests, ref.container).get(METRICS_FLAG, "")
         if switched_on(flag):
             # Point at where the flag is written: the container's env, or the ConfigMap it reads (the chart's).
             written_in, field = _flag_source(ctx, ref.container, ref.path)
-            owner = written_in or ref.manifest
-            yield failure("metrics.environments", f"{METRICS_FLAG} is on", field=field,
-                          actual=f"{METRICS_FLAG}={flag}", **{**common, "resource": owner.ref, "source": owner.source})
+            yield ctx.fail("metrics.environments", written_in or ref.manifest, field, f"{METRICS_FLAG} is on",
+                           container=ref.name, expected=expected, actual=f"{METRICS_FLAG}={flag}", values_key=key)
     for service in ctx.manifests.of_kind("Service"):
         for index, port in enumerate(dig(service.doc, "spec.ports") or []):
             if port.get("name") == METRICS_PORT_NAME:
-                yield failure("metrics.environments", "the Service publishes a metrics port",
-                              environment=ctx.environment, resource=service.ref, source=service.source,
-                              field=f"spec.ports[{index}]", expected=expected, actual=str(port.get("port")),
-                              values_key=key)
+                yield ctx.fail("metrics.environments", service, f"spec.ports[{index}]",
+                               "the Service publishes a metrics port", expected=expected, actual=str(port.get("port")),
+                               values_key=key)
     for monitor in ctx.manifests.of_kind("ServiceMonitor"):
-        yield failure("metrics.environments", "a ServiceMonitor scrapes this environment",
-                      environment=ctx.environment, resource=monitor.ref, source=monitor.source, field="kind",
-                      expected=expected, actual="ServiceMonitor", values_key=key)
+        yield ctx.fail("metrics.environments", monitor, "kind", "a ServiceMonitor scrapes this environment",
+                       expected=expected, actual="ServiceMonitor", values_key=key)
 
 
 def _flag_source(ctx: CheckContext, container: dict[str, Any], path: str) -> tuple[Manifest | None, str]:

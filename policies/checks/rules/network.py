@@ -17,7 +17,7 @@ from typing import Any
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import pod_labels, service_workloads
 from policies.core.docpath import dig, mapping_at
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
 
@@ -100,10 +100,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for workload in ctx.manifests.workloads(include_hooks=True):
         selecting = _selecting(policies, workload, "Ingress")
         if not selecting:
-            yield failure("security.network-policy", "no NetworkPolicy restricts ingress to these pods",
-                          environment=ctx.environment, resource=workload.ref, source=workload.source,
-                          field="NetworkPolicy", expected="a policy of type Ingress selecting the pod labels",
-                          actual="none", values_key=("networkPolicy", "enabled"))
+            yield ctx.fail("security.network-policy", workload, "NetworkPolicy",
+                           "no NetworkPolicy restricts ingress to these pods",
+                           expected="a policy of type Ingress selecting the pod labels", actual="none",
+                           values_key=("networkPolicy", "enabled"))
             continue
         if workload.is_completion_hook:
             yield from _hook_policies(ctx, workload, policies, services)
@@ -115,25 +115,24 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _ingress_ports(ctx: CheckContext, policy: Manifest, allowed: set[object], shown: str) -> Iterator[Finding]:
-    common = dict(environment=ctx.environment, resource=policy.ref, source=policy.source,
-                  expected=f"only ports {shown}", values_key=("networkPolicy",))
+    def fail(field: str, message: str, actual: str) -> Finding:
+        return ctx.fail("security.network-policy-ports", policy, field, message, expected=f"only ports {shown}",
+                        actual=actual, values_key=("networkPolicy",))
+
     for index, rule in enumerate(dig(policy.doc, "spec.ingress") or []):
         ports = rule.get("ports") or []
         if not ports:
-            yield failure("security.network-policy-ports", "an ingress rule opens every port",
-                          field=f"spec.ingress[{index}].ports", actual="all ports", **common)
+            yield fail(f"spec.ingress[{index}].ports", "an ingress rule opens every port", "all ports")
         for number, port in enumerate(ports):
             where = f"spec.ingress[{index}].ports[{number}]"
             if "port" not in port:
-                yield failure("security.network-policy-ports", "an ingress port entry opens every port",
-                              field=where, actual="no port", **common)
+                yield fail(where, "an ingress port entry opens every port", "no port")
             elif port.get("endPort") is not None:
-                yield failure("security.network-policy-ports", "an ingress rule opens a port range",
-                              field=f"{where}.endPort", actual=f"{port['port']}-{port['endPort']}", **common)
+                yield fail(f"{where}.endPort", "an ingress rule opens a port range",
+                           f"{port['port']}-{port['endPort']}")
             elif port["port"] not in allowed:
-                yield failure("security.network-policy-ports", f"ingress is open to port {port['port']}, "
-                              "which no Service routes to", field=f"{where}.port", actual=str(port["port"]),
-                              **common)
+                yield fail(f"{where}.port", f"ingress is open to port {port['port']}, which no Service routes to",
+                           str(port["port"]))
 
 
 def _is_dns(rule: dict[str, Any]) -> bool:
@@ -152,20 +151,18 @@ def _service_target(peer: dict[str, Any], services: list[Manifest]) -> Manifest 
 
 def _hook_policies(ctx: CheckContext, hook: Manifest, policies: list[Manifest], services: list[Manifest]
                    ) -> Iterator[Finding]:
-    def fail(rule: str, message: str, policy: Manifest | None, field: str, expected: str, actual: str
-             ) -> Finding:
-        target = policy or hook
-        return failure(rule, message, environment=ctx.environment, resource=target.ref, source=target.source,
-                       field=field, expected=expected, actual=actual, values_key=("networkPolicy",))
+    def fail(policy: Manifest, field: str, message: str, expected: str, actual: str) -> Finding:
+        return ctx.fail("security.network-policy-egress", policy, field, message, expected=expected, actual=actual,
+                        values_key=("networkPolicy",))
 
     for policy in _selecting(policies, hook, "Ingress"):
         for index, _ in enumerate(dig(policy.doc, "spec.ingress") or []):
-            yield fail("security.network-policy-egress", "a helm hook pod accepts ingress", policy,
-                       f"spec.ingress[{index}]", "no ingress rule", "an ingress rule")
+            yield fail(policy, f"spec.ingress[{index}]", "a helm hook pod accepts ingress", "no ingress rule",
+                       "an ingress rule")
     egress_policies = _selecting(policies, hook, "Egress")
     if not egress_policies:
-        yield fail("security.network-policy-egress", "the helm hook pod's egress is unrestricted", None,
-                   "NetworkPolicy", "a policy of type Egress selecting the pod labels", "none")
+        yield fail(hook, "NetworkPolicy", "the helm hook pod's egress is unrestricted",
+                   "a policy of type Egress selecting the pod labels", "none")
     reached: list[tuple[Manifest, set[object]]] = []
     for policy in egress_policies:
         for index, rule in enumerate(dig(policy.doc, "spec.egress") or []):
@@ -174,23 +171,22 @@ def _hook_policies(ctx: CheckContext, hook: Manifest, policies: list[Manifest], 
             peers = rule.get("to") or []
             targets = [_service_target(peer, services) for peer in peers]
             if not peers or None in targets:
-                yield fail("security.network-policy-egress", "a helm hook pod may reach more than the "
-                           "service's pods", policy, f"spec.egress[{index}].to",
-                           "podSelector peers naming the service's pod labels", "any destination" if not peers
-                           else "a peer beyond the service's pods")
+                yield fail(policy, f"spec.egress[{index}].to", "a helm hook pod may reach more than the service's pods",
+                           "podSelector peers naming the service's pod labels",
+                           "any destination" if not peers else "a peer beyond the service's pods")
                 continue
             for target in {t.ref: t for t in targets if t}.values():
                 aliases = port_aliases(target)
                 ports = rule.get("ports") or []
                 if not ports:
-                    yield fail("security.network-policy-egress", "a helm hook pod may reach every port of the "
-                               "service's pods", policy, f"spec.egress[{index}].ports",
+                    yield fail(policy, f"spec.egress[{index}].ports",
+                               "a helm hook pod may reach every port of the service's pods",
                                "the service's container ports", "all ports")
                 for number, port in enumerate(ports):
                     if port.get("endPort") is not None or port.get("port") not in aliases:
-                        yield fail("security.network-policy-egress", f"egress port {port.get('port')} is not a "
-                                   "container port of the service (egress is matched after the Service rewrites "
-                                   "the address)", policy, f"spec.egress[{index}].ports[{number}]",
+                        yield fail(policy, f"spec.egress[{index}].ports[{number}]",
+                                   f"egress port {port.get('port')} is not a container port of the service (egress "
+                                   "is matched after the Service rewrites the address)",
                                    f"one of {', '.join(sorted(map(str, aliases)))}", str(port.get("port")))
                     else:
                         reached.append((target, aliases[port["port"]]))
@@ -206,12 +202,10 @@ def _admitted(ctx: CheckContext, hook: Manifest, policies: list[Manifest],
         if not any(_admits(rule, labels, namespace, port) for policy in selecting
                    for rule in dig(policy.doc, "spec.ingress") or []):
             shown = "/".join(sorted(map(str, port)))
-            yield failure("security.network-policy-admits-test", f"the service's NetworkPolicy does not admit the "
-                          f"helm test pod on port {shown}", environment=ctx.environment,
-                          resource=(selecting[0] if selecting else target).ref,
-                          source=(selecting[0] if selecting else target).source, field="spec.ingress",
-                          expected=f"a rule admitting {hook.ref} on {shown}", actual="none",
-                          values_key=("networkPolicy", "ingressFrom"))
+            yield ctx.fail("security.network-policy-admits-test", selecting[0] if selecting else target, "spec.ingress",
+                           f"the service's NetworkPolicy does not admit the helm test pod on port {shown}",
+                           expected=f"a rule admitting {hook.ref} on {shown}", actual="none",
+                           values_key=("networkPolicy", "ingressFrom"))
 
 
 def _admits(rule: dict[str, Any], labels: dict[str, str], namespace: str | None, port: set[object]) -> bool:

@@ -29,7 +29,7 @@ from typing import Any
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import EPHEMERAL, ContainerRef, pod_containers, pod_metadata
 from policies.core.docpath import dig
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
 
@@ -127,9 +127,8 @@ class _Pod:
 
     def fail(self, rule: str, message: str, field: str, expected: str, actual: object,
              values_key: tuple[str, ...] | None = None, container: str | None = None) -> Finding:
-        return failure(rule, f"{message} ({_AT})", field=field, expected=expected, actual=_show(actual),
-                       values_key=values_key, container=container, environment=self.ctx.environment,
-                       resource=self.manifest.ref, source=self.manifest.source)
+        return self.ctx.fail(rule, self.manifest, field, f"{message} ({_AT})", container=container,
+                             expected=expected, actual=_show(actual), values_key=values_key)
 
 
 def _show(value: object) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import APP, pod_containers, service_workloads
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
 
@@ -61,49 +61,47 @@ def _container_probes(ctx: CheckContext, workload: Manifest, container: dict[str
     service container (the first, the one the chart renders); the others need probes of their own on their ports."""
     health = ctx.budget["health"]
     limits = health["probes"]
-    common = dict(environment=ctx.environment, resource=workload.ref, container=container.get("name"),
-                  source=workload.source)
+    name = container.get("name")
     probes = {kind: container.get(f"{kind}Probe") for kind in ("liveness", "readiness")}
     for kind, probe in probes.items():
         field = f"{path}.{kind}Probe"
         if not probe:
-            yield failure("probes.present", f"no {kind} probe", field=field, expected="defined",
-                          actual="missing", **common)
+            yield ctx.fail("probes.present", workload, field, f"no {kind} probe", container=name, expected="defined",
+                           actual="missing")
             continue
         http = probe.get("httpGet") or {}
         wanted = health[kind]["path"]
         if service and http.get("path") != wanted:
-            yield failure("probes.path", f"{kind} probe does not call the service's {kind} endpoint",
-                          field=f"{field}.httpGet.path", expected=f"httpGet {wanted}",
-                          actual=str(http.get("path", "no httpGet")), **common)
+            yield ctx.fail("probes.path", workload, f"{field}.httpGet.path",
+                           f"{kind} probe does not call the service's {kind} endpoint", container=name,
+                           expected=f"httpGet {wanted}", actual=str(http.get("path", "no httpGet")))
         # Unset host is the pod's IP and unset scheme HTTP: anything else does not ask this pod's HTTP port.
         if http.get("host"):
-            yield failure("probes.path", f"{kind} probe asks another host, not this pod",
-                          field=f"{field}.httpGet.host", expected="unset (the pod's IP)",
-                          actual=str(http["host"]), **common)
+            yield ctx.fail("probes.path", workload, f"{field}.httpGet.host", f"{kind} probe asks another host, not "
+                           "this pod", container=name, expected="unset (the pod's IP)", actual=str(http["host"]))
         if service and http.get("scheme", "HTTP") != "HTTP":
-            yield failure("probes.path", f"{kind} probe uses {http.get('scheme')}; the service speaks HTTP",
-                          field=f"{field}.httpGet.scheme", expected="HTTP", actual=str(http.get("scheme")),
-                          **common)
+            yield ctx.fail("probes.path", workload, f"{field}.httpGet.scheme",
+                           f"{kind} probe uses {http.get('scheme')}; the service speaks HTTP", container=name,
+                           expected="HTTP", actual=str(http.get("scheme")))
         ports = declared_ports(container)
         if http and http.get("port") not in ports:
-            yield failure("probes.port", f"{kind} probe targets a port the container does not declare",
-                          field=f"{field}.httpGet.port", expected=f"one of {sorted(map(str, ports))}",
-                          actual=str(http.get("port")), **common)
+            yield ctx.fail("probes.port", workload, f"{field}.httpGet.port",
+                           f"{kind} probe targets a port the container does not declare", container=name,
+                           expected=f"one of {sorted(map(str, ports))}", actual=str(http.get("port")))
         period = probe_value(probe, "periodSeconds")
         low, high = limits["periodSeconds"]["min"], limits["periodSeconds"]["max"]
         if not low <= period <= high:
-            yield failure("probes.period", f"{kind} probe interval {period}s is outside {low}-{high}s",
-                          field=f"{field}.periodSeconds", expected=f"{low}..{high}", actual=str(period),
-                          values_key=("probes", kind, "periodSeconds") if service else None, **common)
+            yield ctx.fail("probes.period", workload, f"{field}.periodSeconds",
+                           f"{kind} probe interval {period}s is outside {low}-{high}s", container=name,
+                           expected=f"{low}..{high}", actual=str(period),
+                           values_key=("probes", kind, "periodSeconds") if service else None)
         threshold = probe_value(probe, "failureThreshold")
         if threshold > limits["maxFailureThreshold"]:
-            yield failure("probes.failure-threshold",
-                          f"{kind} probe tolerates {threshold} failures, more than {limits['maxFailureThreshold']}",
-                          field=f"{field}.failureThreshold", expected=f"<= {limits['maxFailureThreshold']}",
-                          actual=str(threshold),
-                          values_key=("probes", kind, "failureThreshold") if service else None, **common)
+            yield ctx.fail("probes.failure-threshold", workload, f"{field}.failureThreshold",
+                           f"{kind} probe tolerates {threshold} failures, more than {limits['maxFailureThreshold']}",
+                           container=name, expected=f"<= {limits['maxFailureThreshold']}", actual=str(threshold),
+                           values_key=("probes", kind, "failureThreshold") if service else None)
     if probes["liveness"] and probes["liveness"] == probes["readiness"]:
-        yield failure("probes.distinct", "liveness and readiness probes are identical",
-                      field=f"{path}.livenessProbe", expected="differs from readinessProbe",
-                      actual="identical", **common)
+        yield ctx.fail("probes.distinct", workload, f"{path}.livenessProbe",
+                       "liveness and readiness probes are identical", container=name,
+                       expected="differs from readinessProbe", actual="identical")

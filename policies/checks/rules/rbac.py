@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from policies.checks.context import CheckContext
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
 
@@ -48,18 +48,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                     yield from _rule(ctx, manifest, index, rule)
 
 
-def _fail(ctx: CheckContext, manifest: Manifest, rule: str, message: str, field: str, expected: str,
-          actual: object) -> Finding:
-    return failure(rule, message, field=field, expected=expected, actual=str(actual), environment=ctx.environment,
-                   resource=manifest.ref, source=manifest.source)
-
-
 def _binding(ctx: CheckContext, manifest: Manifest) -> Iterator[Finding]:
     role_ref = manifest.doc.get("roleRef") or {}
     if role_ref.get("kind") == "ClusterRole" and role_ref.get("name") in PRIVILEGED_CLUSTER_ROLES:
-        yield _fail(ctx, manifest, "rbac.privileged-binding",
-                    f"the binding grants the {role_ref['name']} ClusterRole to {_subjects(manifest.doc)}",
-                    "roleRef.name", "a Role with only the permissions the workload needs", role_ref["name"])
+        yield ctx.fail("rbac.privileged-binding", manifest, "roleRef.name",
+                       f"the binding grants the {role_ref['name']} ClusterRole to {_subjects(manifest.doc)}",
+                       expected="a Role with only the permissions the workload needs", actual=str(role_ref["name"]))
 
 
 def _subjects(binding: dict[str, Any]) -> str:
@@ -77,8 +71,8 @@ def _rule(ctx: CheckContext, manifest: Manifest, index: int, rule: dict[str, Any
     verbs, resources, groups = _strings(rule, "verbs"), _strings(rule, "resources"), _strings(rule, "apiGroups")
     for key, values in (("verbs", verbs), ("resources", resources), ("apiGroups", groups)):
         if "*" in values:
-            yield _fail(ctx, manifest, "rbac.wildcard", f"the rule grants every {key[:-1]} (`*`)",
-                        f"{where}.{key}", f"the {key} the workload needs, by name", ", ".join(values))
+            yield ctx.fail("rbac.wildcard", manifest, f"{where}.{key}", f"the rule grants every {key[:-1]} (`*`)",
+                           expected=f"the {key} the workload needs, by name", actual=", ".join(values))
     core = "" in groups or "*" in groups
 
     def grants(wanted: tuple[str, ...]) -> list[str]:
@@ -86,13 +80,13 @@ def _rule(ctx: CheckContext, manifest: Manifest, index: int, rule: dict[str, Any
 
     read = grants(SECRET_READ_VERBS)
     if core and read and ("secrets" in resources or "*" in resources):
-        yield _fail(ctx, manifest, "rbac.secrets-read", f"the rule can {', '.join(read)} Secrets",
-                    f"{where}.resources", "no get, list or watch on secrets", ", ".join(resources))
+        yield ctx.fail("rbac.secrets-read", manifest, f"{where}.resources", f"the rule can {', '.join(read)} Secrets",
+                       expected="no get, list or watch on secrets", actual=", ".join(resources))
     execute = grants(EXEC_VERBS)
     if core and execute and any(r in ("pods/exec", "*/exec", "*") for r in resources):
-        yield _fail(ctx, manifest, "rbac.pod-exec", "the rule can exec into pods", f"{where}.resources",
-                    f"no {' or '.join(EXEC_VERBS)} on pods/exec", ", ".join(resources))
+        yield ctx.fail("rbac.pod-exec", manifest, f"{where}.resources", "the rule can exec into pods",
+                       expected=f"no {' or '.join(EXEC_VERBS)} on pods/exec", actual=", ".join(resources))
     escalation = [verb for verb in verbs if verb in ESCALATION_VERBS]
     if escalation:
-        yield _fail(ctx, manifest, "rbac.escalation-verbs", f"the rule grants {', '.join(escalation)}",
-                    f"{where}.verbs", "none of escalate, bind, impersonate", ", ".join(verbs))
+        yield ctx.fail("rbac.escalation-verbs", manifest, f"{where}.verbs", f"the rule grants {', '.join(escalation)}",
+                       expected="none of escalate, bind, impersonate", actual=", ".join(verbs))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import (
@@ -21,7 +20,7 @@ from policies.checks.rules._pods import (
     pod_containers,
 )
 from policies.core.docpath import dig
-from policies.core.findings import Finding, failure, warning
+from policies.core.findings import Finding
 from policies.core.quantity import FORMATTERS, QuantityError, parse_resource
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.budget import KINDS, RESOURCES
@@ -62,30 +61,29 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]:
     spec = ref.container.get("resources") or {}
     parsed: dict[tuple[str, str], Decimal] = {}
-    common = dict(environment=ctx.environment, resource=ref.manifest.ref, container=ref.name,
-                  source=ref.manifest.source)
     for kind in KINDS:
         for resource in RESOURCES:
             field = f"{ref.path}.resources.{kind}.{resource}"
             raw = dig(spec, (kind, resource))
             key = _values_key(ref, kind, resource)
             if raw is None:
-                yield failure("resources.set", f"{kind}.{resource} of {ref.kind} container {ref.name} is not set",
-                              field=field, expected="set", actual="missing", values_key=key, **common)
+                yield ctx.fail("resources.set", ref.manifest, field,
+                               f"{kind}.{resource} of {ref.kind} container {ref.name} is not set", container=ref.name,
+                               expected="set", actual="missing", values_key=key)
                 continue
             try:
                 parsed[(kind, resource)] = parse_resource(resource, raw)
             except QuantityError as exc:
-                yield failure("resources.quantity", str(exc), field=field, expected=f"a {resource} quantity",
-                              actual=str(raw), values_key=key, **common)
+                yield ctx.fail("resources.quantity", ref.manifest, field, str(exc), container=ref.name,
+                               expected=f"a {resource} quantity", actual=str(raw), values_key=key)
     for resource in RESOURCES:
         request, limit = parsed.get(("requests", resource)), parsed.get(("limits", resource))
         if request is not None and limit is not None and request > limit:
-            yield failure(
-                "resources.requests-within-limits", f"{resource} request is above its limit",
-                field=f"{ref.path}.resources.requests.{resource}",
-                expected=f"<= {FORMATTERS[resource](limit)}", actual=FORMATTERS[resource](request),
-                values_key=_values_key(ref, "requests", resource), **common)
+            yield ctx.fail("resources.requests-within-limits", ref.manifest,
+                           f"{ref.path}.resources.requests.{resource}", f"{resource} request is above its limit",
+                           container=ref.name,
+                           expected=f"<= {FORMATTERS[resource](limit)}", actual=FORMATTERS[resource](request),
+                           values_key=_values_key(ref, "requests", resource))
 
 
 def pod_figures(ctx: CheckContext, manifest: Manifest) -> dict[tuple[str, str], EffectiveFigure] | None:
@@ -131,25 +129,22 @@ def _pod_field(manifest: Manifest, kind: str, resource: str) -> str:
 
 
 def _pod_checks(ctx: CheckContext, manifest: Manifest) -> Iterator[Finding]:
-    common = dict(environment=ctx.environment, resource=manifest.ref, source=manifest.source)
     figures = pod_figures(ctx, manifest)
     if figures is None:
         name = dig(manifest.pod_spec(), "runtimeClassName")
-        yield failure("resources.runtime-class",
-                      f"RuntimeClass {name} adds a pod overhead this check cannot know: render the RuntimeClass "
-                      f"or declare it in the budget's {ctx.environment}.runtimeClassOverhead",
-                      field=f"{manifest.pod_spec_path()}.runtimeClassName",
-                      expected="a RuntimeClass with a known overhead", actual=str(name), **common)
+        yield ctx.fail("resources.runtime-class", manifest, f"{manifest.pod_spec_path()}.runtimeClassName",
+                       f"RuntimeClass {name} adds a pod overhead this check cannot know: render the RuntimeClass "
+                       f"or declare it in the budget's {ctx.environment}.runtimeClassOverhead",
+                       expected="a RuntimeClass with a known overhead", actual=str(name))
         return
     for (kind, resource), figure in sorted(figures.items()):
         allowed = ctx.budget.resource_budget(ctx.environment, kind, resource)
         if figure.amount is not None and figure.amount > allowed:
-            yield _over_budget(ctx, manifest, figure, allowed, common)
-    yield from _under_floor(ctx, manifest, figures, common)
+            yield _over_budget(ctx, manifest, figure, allowed)
+    yield from _under_floor(ctx, manifest, figures)
 
 
-def _over_budget(ctx: CheckContext, manifest: Manifest, figure: EffectiveFigure, allowed: Decimal,
-                 common: dict[str, Any]) -> Finding:
+def _over_budget(ctx: CheckContext, manifest: Manifest, figure: EffectiveFigure, allowed: Decimal) -> Finding:
     kind, resource, fmt = figure.kind, figure.resource, FORMATTERS[figure.resource]
     budget_text = ctx.budget.resource_text(ctx.environment, kind, resource)
     amount = figure.amount if figure.amount is not None else Decimal(0)
@@ -169,26 +164,25 @@ def _over_budget(ctx: CheckContext, manifest: Manifest, figure: EffectiveFigure,
         if term.ref is not None:
             container, field = term.ref.name, f"{term.ref.path}.resources.{kind}.{resource}"
             key = _values_key(term.ref, kind, resource)
-    return failure("resources.within-budget", message, field=field, expected=f"<= {budget_text}",
-                   actual=fmt(amount), values_key=key, container=container, **common)
+    return ctx.fail("resources.within-budget", manifest, field, message, container=container,
+                    expected=f"<= {budget_text}", actual=fmt(amount), values_key=key)
 
 
-def _under_floor(ctx: CheckContext, manifest: Manifest, figures: dict[tuple[str, str], EffectiveFigure],
-                 common: dict[str, Any]) -> Iterator[Finding]:
+def _under_floor(ctx: CheckContext, manifest: Manifest, figures: dict[tuple[str, str], EffectiveFigure]
+                 ) -> Iterator[Finding]:
     percent, severity = ctx.budget.requests_floor(ctx.environment)
-    report = failure if severity == "failure" else warning
+    report = ctx.fail if severity == "failure" else ctx.warn  # the budget sets how far under is a failure
     for resource in RESOURCES:
         figure = figures[("requests", resource)]
         floor = ctx.budget.resource_budget(ctx.environment, "requests", resource) * percent / 100
         if figure.amount is not None and figure.amount < floor:
             fmt = FORMATTERS[resource]
             budget_text = ctx.budget.resource_text(ctx.environment, "requests", resource)
-            yield report("resources.under-budget",
+            yield report("resources.under-budget", manifest, _pod_field(manifest, "requests", resource),
                          f"effective requests.{resource} {fmt(figure.amount)} is below {percent:g}% of the "
                          f"{ctx.environment} budget of {budget_text}: the pods are sized for a smaller environment",
-                         field=_pod_field(manifest, "requests", resource),
                          expected=f">= {fmt(floor)}", actual=fmt(figure.amount),
-                         values_key=("resources", "requests", resource), **common)
+                         values_key=("resources", "requests", resource))
 
 
 def _shown(figure: EffectiveFigure) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import owning_hpa, pod_labels, service_workloads
 from policies.core.docpath import dig, mapping_at
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
 
@@ -101,52 +101,50 @@ def _requirement_met(requirement: Any, labels: dict[str, str]) -> bool:
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     for workload in service_workloads(ctx.manifests):
-        common = dict(environment=ctx.environment, resource=workload.ref, source=workload.source)
         spec = mapping_at(workload.doc, "spec")
         if workload.kind == "DaemonSet":
-            yield from _daemonset_strategy(ctx, spec, common)
+            yield from _daemonset_strategy(ctx, workload, spec)
             continue  # one pod per node: no replica count to keep, nothing for an HPA or a PDB minimum
         low, high, min_key, min_field = replica_range(ctx, workload)
         if workload.kind == "Deployment":
-            yield from _strategy(ctx, spec, max(low, 1), common)
+            yield from _strategy(ctx, workload, spec, max(low, 1))
         elif workload.kind == "StatefulSet":
-            yield from _statefulset_strategy(spec, common)
+            yield from _statefulset_strategy(ctx, workload, spec)
         wanted = int(ctx.env_budget["minReplicas"])
-        if low < wanted:
-            hpa = owning_hpa(ctx.manifests, workload)
-            yield failure("rollout.min-replicas", f"{ctx.environment} needs at least {wanted} replicas",
-                          field=min_field, expected=f">= {wanted}", actual=str(low), values_key=min_key,
-                          **{**common, "resource": hpa.ref if hpa else workload.ref})
         hpa = owning_hpa(ctx.manifests, workload)
+        if low < wanted:
+            yield ctx.fail("rollout.min-replicas", hpa or workload, min_field,
+                           f"{ctx.environment} needs at least {wanted} replicas", expected=f">= {wanted}",
+                           actual=str(low), values_key=min_key)
         if hpa:
-            yield from _replicas_beside_hpa(spec, wanted, common)
+            yield from _replicas_beside_hpa(ctx, workload, spec, wanted)
             yield from _autoscaling_target(ctx, hpa)
         if high >= 2:
-            yield from _disruption_budget(ctx, workload, low, common)
+            yield from _disruption_budget(ctx, workload, low)
 
 
-def _replicas_beside_hpa(spec: dict[str, Any], wanted: int, common: dict[str, Any]) -> Iterator[Finding]:
+def _replicas_beside_hpa(ctx: CheckContext, workload: Manifest, spec: dict[str, Any], wanted: int
+                         ) -> Iterator[Finding]:
     """spec.replicas kept beside an HPA: every apply scales the workload to it before the HPA scales back
     (kubernetes.io, "Migrating Deployments and StatefulSets to horizontal autoscaling")."""
     replicas = spec.get("replicas")
     if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas < wanted:
-        yield failure("rollout.min-replicas",
-                      f"spec.replicas {replicas} beside an HPA: every apply scales the workload down to it before "
-                      "the HPA scales back; leave replicas out (the HPA owns the count)",
-                      field="spec.replicas", expected=f"unset or >= {wanted}", actual=str(replicas),
-                      values_key=("replicaCount",), **common)
+        yield ctx.fail("rollout.min-replicas", workload, "spec.replicas",
+                       f"spec.replicas {replicas} beside an HPA: every apply scales the workload down to it before "
+                       "the HPA scales back; leave replicas out (the HPA owns the count)",
+                       expected=f"unset or >= {wanted}", actual=str(replicas), values_key=("replicaCount",))
 
 
-def _strategy(ctx: CheckContext, spec: dict[str, Any], replicas: int, common: dict[str, Any]) -> Iterator[Finding]:
+def _strategy(ctx: CheckContext, workload: Manifest, spec: dict[str, Any], replicas: int) -> Iterator[Finding]:
     if spec.get("paused") is True:
         # While paused, template changes start no rollout (like a StatefulSet's OnDelete).
-        yield failure("rollout.strategy", "a paused Deployment never rolls out: pods keep the old spec until it "
-                                          "is resumed", field="spec.paused", expected="false", actual="true", **common)
+        yield ctx.fail("rollout.strategy", workload, "spec.paused", "a paused Deployment never rolls out: pods keep "
+                       "the old spec until it is resumed", expected="false", actual="true")
     strategy = spec.get("strategy") or {}
     kind = strategy.get("type", "RollingUpdate")
     if kind != "RollingUpdate":
-        yield failure("rollout.strategy", f"strategy {kind} takes every pod down at once",
-                      field="spec.strategy.type", expected="RollingUpdate", actual=kind, **common)
+        yield ctx.fail("rollout.strategy", workload, "spec.strategy.type",
+                       f"strategy {kind} takes every pod down at once", expected="RollingUpdate", actual=kind)
         return
     rolling = strategy.get("rollingUpdate") or {}
     # Kubernetes defaults both to 25% when unset.
@@ -154,14 +152,14 @@ def _strategy(ctx: CheckContext, spec: dict[str, Any], replicas: int, common: di
     budget_unavailable = ctx.budget["rollout"]["maxUnavailable"]
     unavailable = scaled(unavailable_raw, replicas, round_up=False)
     if unavailable_raw not in (0, "0", "0%") or unavailable != budget_unavailable:
-        yield failure("rollout.max-unavailable", "a rollout may take serving pods away",
-                      field="spec.strategy.rollingUpdate.maxUnavailable", expected=str(budget_unavailable),
-                      actual=str(unavailable_raw), **common)
+        yield ctx.fail("rollout.max-unavailable", workload, "spec.strategy.rollingUpdate.maxUnavailable",
+                       "a rollout may take serving pods away", expected=str(budget_unavailable),
+                       actual=str(unavailable_raw))
     surge = scaled(surge_raw, replicas, round_up=True)
     if surge is None or surge < 1:
-        yield failure("rollout.max-surge", "with no surge pod the rollout cannot start a new pod first",
-                      field="spec.strategy.rollingUpdate.maxSurge", expected=">= 1", actual=str(surge_raw),
-                      values_key=("rollout", "maxSurge"), **common)
+        yield ctx.fail("rollout.max-surge", workload, "spec.strategy.rollingUpdate.maxSurge",
+                       "with no surge pod the rollout cannot start a new pod first", expected=">= 1",
+                       actual=str(surge_raw), values_key=("rollout", "maxSurge"))
 
 
 def _update_strategy(spec: dict[str, Any]) -> dict[str, Any] | None:
@@ -173,35 +171,34 @@ def _update_strategy(spec: dict[str, Any]) -> dict[str, Any] | None:
     return strategy.get("rollingUpdate") or {}
 
 
-def _on_delete(spec: dict[str, Any], common: dict[str, Any]) -> Finding:
+def _on_delete(ctx: CheckContext, workload: Manifest, spec: dict[str, Any]) -> Finding:
     kind = dig(spec, "updateStrategy.type")
-    return failure("rollout.strategy", f"updateStrategy {kind} never rolls out: pods keep the old spec until "
-                                       "someone deletes them", field="spec.updateStrategy.type",
-                   expected="RollingUpdate", actual=str(kind), **common)
+    return ctx.fail("rollout.strategy", workload, "spec.updateStrategy.type",
+                    f"updateStrategy {kind} never rolls out: pods keep the old spec until someone deletes them",
+                    expected="RollingUpdate", actual=str(kind))
 
 
-def _statefulset_strategy(spec: dict[str, Any], common: dict[str, Any]) -> Iterator[Finding]:
+def _statefulset_strategy(ctx: CheckContext, workload: Manifest, spec: dict[str, Any]) -> Iterator[Finding]:
     rolling = _update_strategy(spec)
     if rolling is None:
-        yield _on_delete(spec, common)
+        yield _on_delete(ctx, workload, spec)
         return
     partition = rolling.get("partition", 0)
     if isinstance(partition, int) and not isinstance(partition, bool) and partition > 0:
-        yield failure("rollout.strategy", f"partition {partition} leaves the pods below ordinal {partition} on the "
-                                          "old revision", field="spec.updateStrategy.rollingUpdate.partition",
-                      expected="0", actual=str(partition), **common)
+        yield ctx.fail("rollout.strategy", workload, "spec.updateStrategy.rollingUpdate.partition",
+                       f"partition {partition} leaves the pods below ordinal {partition} on the old revision",
+                       expected="0", actual=str(partition))
     raw = rolling.get("maxUnavailable", 1)  # Kubernetes' default; 0 is rejected by validation
-    yield failure("rollout.max-unavailable",
-                  "a StatefulSet cannot surge: its rolling update stops each pod before starting the replacement, "
-                  "so it can never keep maxUnavailable 0 (use a Deployment for zero-downtime rollouts)",
-                  field="spec.updateStrategy.rollingUpdate.maxUnavailable",
-                  expected="0 (needs a surge pod, which a StatefulSet cannot create)", actual=str(raw), **common)
+    yield ctx.fail("rollout.max-unavailable", workload, "spec.updateStrategy.rollingUpdate.maxUnavailable",
+                   "a StatefulSet cannot surge: its rolling update stops each pod before starting the replacement, "
+                   "so it can never keep maxUnavailable 0 (use a Deployment for zero-downtime rollouts)",
+                   expected="0 (needs a surge pod, which a StatefulSet cannot create)", actual=str(raw))
 
 
-def _daemonset_strategy(ctx: CheckContext, spec: dict[str, Any], common: dict[str, Any]) -> Iterator[Finding]:
+def _daemonset_strategy(ctx: CheckContext, workload: Manifest, spec: dict[str, Any]) -> Iterator[Finding]:
     rolling = _update_strategy(spec)
     if rolling is None:
-        yield _on_delete(spec, common)
+        yield _on_delete(ctx, workload, spec)
         return
     # Defaults: maxUnavailable 1, maxSurge 0. Percentages are of the node count and round up, so any non-zero
     # percentage is at least one pod on a cluster with a node.
@@ -209,14 +206,13 @@ def _daemonset_strategy(ctx: CheckContext, spec: dict[str, Any], common: dict[st
     unavailable_raw, surge_raw = rolling.get("maxUnavailable", 1), rolling.get("maxSurge", 0)
     unavailable = 0 if unavailable_raw in (0, "0", "0%") else scaled(unavailable_raw, 1, round_up=True)
     if unavailable is None or unavailable > budget_unavailable:
-        yield failure("rollout.max-unavailable", "a DaemonSet rollout may stop a node's pod before its "
-                                                 "replacement is ready",
-                      field="spec.updateStrategy.rollingUpdate.maxUnavailable", expected=str(budget_unavailable),
-                      actual=str(unavailable_raw), **common)
+        yield ctx.fail("rollout.max-unavailable", workload, "spec.updateStrategy.rollingUpdate.maxUnavailable",
+                       "a DaemonSet rollout may stop a node's pod before its replacement is ready",
+                       expected=str(budget_unavailable), actual=str(unavailable_raw))
     if surge_raw in (0, "0", "0%") or scaled(surge_raw, 1, round_up=True) is None:
-        yield failure("rollout.max-surge", "with no surge pod a DaemonSet rollout cannot start the new pod first",
-                      field="spec.updateStrategy.rollingUpdate.maxSurge", expected=">= 1", actual=str(surge_raw),
-                      **common)
+        yield ctx.fail("rollout.max-surge", workload, "spec.updateStrategy.rollingUpdate.maxSurge",
+                       "with no surge pod a DaemonSet rollout cannot start the new pod first", expected=">= 1",
+                       actual=str(surge_raw))
 
 
 # autoscaling/v1's targetCPUUtilizationPercentage, and v2 without metrics, default to 80 % CPU.
@@ -226,15 +222,14 @@ DEFAULT_CPU_UTILIZATION = 80
 def _autoscaling_target(ctx: CheckContext, hpa: Manifest) -> Iterator[Finding]:
     line = ctx.budget["alerts"]["cpuOfRequestsPercent"]
     spec = mapping_at(hpa.doc, "spec")
+    key = ("autoscaling", "targetCPUUtilizationPercentage")
     if str(hpa.doc.get("apiVersion")) == "autoscaling/v1":
         target = spec.get("targetCPUUtilizationPercentage", DEFAULT_CPU_UTILIZATION)
         if not isinstance(target, int) or target > line:
             shown = target if "targetCPUUtilizationPercentage" in spec else f"{target} (the default)"
-            yield failure("rollout.autoscaling-target",
-                          f"the HPA waits until {shown}% CPU, past the {line}% alert line",
-                          environment=ctx.environment, resource=hpa.ref, source=hpa.source,
-                          field="spec.targetCPUUtilizationPercentage", expected=f"<= {line}", actual=str(shown),
-                          values_key=("autoscaling", "targetCPUUtilizationPercentage"))
+            yield ctx.fail("rollout.autoscaling-target", hpa, "spec.targetCPUUtilizationPercentage",
+                           f"the HPA waits until {shown}% CPU, past the {line}% alert line", expected=f"<= {line}",
+                           actual=str(shown), values_key=key)
         return
     for index, metric in enumerate(dig(hpa.doc, "spec.metrics") or []):
         resource = metric.get("resource") or {}
@@ -242,31 +237,25 @@ def _autoscaling_target(ctx: CheckContext, hpa: Manifest) -> Iterator[Finding]:
         if resource.get("name") == "cpu" and "averageUtilization" in target:
             actual = target["averageUtilization"]
             if actual > line:
-                yield failure("rollout.autoscaling-target",
-                              f"the HPA waits until {actual}% CPU, past the {line}% alert line",
-                              environment=ctx.environment, resource=hpa.ref, source=hpa.source,
-                              field=f"spec.metrics[{index}].resource.target.averageUtilization",
-                              expected=f"<= {line}", actual=str(actual),
-                              values_key=("autoscaling", "targetCPUUtilizationPercentage"))
+                yield ctx.fail("rollout.autoscaling-target", hpa,
+                               f"spec.metrics[{index}].resource.target.averageUtilization",
+                               f"the HPA waits until {actual}% CPU, past the {line}% alert line",
+                               expected=f"<= {line}", actual=str(actual), values_key=key)
             return
-    yield failure("rollout.autoscaling-target", "the HPA has no CPU utilization target",
-                  environment=ctx.environment, resource=hpa.ref, source=hpa.source, field="spec.metrics",
-                  expected=f"cpu averageUtilization <= {line}", actual="none",
-                  values_key=("autoscaling", "targetCPUUtilizationPercentage"))
+    yield ctx.fail("rollout.autoscaling-target", hpa, "spec.metrics", "the HPA has no CPU utilization target",
+                   expected=f"cpu averageUtilization <= {line}", actual="none", values_key=key)
 
 
-def _disruption_budget(ctx: CheckContext, workload: Manifest, low: int, common: dict[str, Any]
-                       ) -> Iterator[Finding]:
+def _disruption_budget(ctx: CheckContext, workload: Manifest, low: int) -> Iterator[Finding]:
     labels = pod_labels(workload)
     pdbs = [p for p in ctx.manifests.of_kind("PodDisruptionBudget") if selects(dig(p.doc, "spec.selector"), labels)]
     if not pdbs:
-        yield failure("rollout.pdb-present", "no PodDisruptionBudget selects these pods",
-                      field="PodDisruptionBudget", expected="present", actual="missing",
-                      values_key=("podDisruptionBudget", "enabled"), **common)
+        yield ctx.fail("rollout.pdb-present", workload, "PodDisruptionBudget",
+                       "no PodDisruptionBudget selects these pods", expected="present", actual="missing",
+                       values_key=("podDisruptionBudget", "enabled"))
         return
     for pdb in pdbs:
         spec = mapping_at(pdb.doc, "spec")
-        where = dict(environment=ctx.environment, resource=pdb.ref, source=pdb.source)
         if "maxUnavailable" in spec:
             allowed = scaled(spec["maxUnavailable"], low, round_up=True)
             field, raw = "spec.maxUnavailable", spec["maxUnavailable"]
@@ -275,12 +264,12 @@ def _disruption_budget(ctx: CheckContext, workload: Manifest, low: int, common: 
             allowed = None if min_available is None else low - min_available
             field, raw = "spec.minAvailable", spec.get("minAvailable")
         if isinstance(raw, str) and not WHOLE_PERCENT.match(raw):
-            yield failure("rollout.pdb-allows-drain",
-                          f"the API server rejects {raw!r}: a string here must be a whole percentage such as '50%'",
-                          field=field, expected="an integer or a percentage such as '50%'", actual=repr(raw),
-                          values_key=("podDisruptionBudget", "maxUnavailable"), **where)
+            yield ctx.fail("rollout.pdb-allows-drain", pdb, field,
+                           f"the API server rejects {raw!r}: a string here must be a whole percentage such as '50%'",
+                           expected="an integer or a percentage such as '50%'", actual=repr(raw),
+                           values_key=("podDisruptionBudget", "maxUnavailable"))
         elif allowed is None or allowed < 1:
-            yield failure("rollout.pdb-allows-drain",
-                          f"with {low} replica(s) this budget allows no eviction, so a node drain blocks",
-                          field=field, expected="at least one pod may be evicted", actual=str(raw),
-                          values_key=("podDisruptionBudget", "maxUnavailable"), **where)
+            yield ctx.fail("rollout.pdb-allows-drain", pdb, field,
+                           f"with {low} replica(s) this budget allows no eviction, so a node drain blocks",
+                           expected="at least one pod may be evicted", actual=str(raw),
+                           values_key=("podDisruptionBudget", "maxUnavailable"))

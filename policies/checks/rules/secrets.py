@@ -14,7 +14,7 @@ from typing import Any
 
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import containers
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.yamlsource import KeyPath, dotted
 
@@ -80,29 +80,25 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for path, value in _walk(ctx.values, ()):
         if path and isinstance(path[-1], str) and looks_secret(path[-1], value):
             flagged.add(path[-1])
-            yield failure("secrets.literal", f"values key {dotted(path)} holds a literal secret; "
-                          "move it to a Secret and set existingSecret", environment=ctx.environment,
-                          field=dotted(path), expected=HINT, actual="<redacted>", values_key=path)
+            yield ctx.fail("secrets.literal", None, dotted(path), f"values key {dotted(path)} holds a literal secret; "
+                           "move it to a Secret and set existingSecret", expected=HINT, actual="<redacted>",
+                           values_key=path)
     for config_map in ctx.manifests.of_kind("ConfigMap"):
         for key, value in (config_map.doc.get("data") or {}).items():
             if key not in flagged and looks_secret(key, value):
-                yield failure("secrets.literal", f"ConfigMap key {key} holds a literal secret",
-                              environment=ctx.environment, resource=config_map.ref, source=config_map.source,
-                              field=f"data.{key}", expected=HINT, actual="<redacted>")
+                yield ctx.fail("secrets.literal", config_map, f"data.{key}",
+                               f"ConfigMap key {key} holds a literal secret", expected=HINT, actual="<redacted>")
     for ref in containers(ctx.manifests, include_hooks=True):
         for index, item in enumerate(ref.container.get("env") or []):
             name = str(item.get("name", ""))
             if name not in flagged and looks_secret(name, item.get("value")):
-                yield failure("secrets.literal", f"env {name} holds a literal secret",
-                              environment=ctx.environment, resource=ref.manifest.ref, container=ref.name,
-                              source=ref.manifest.source, field=f"{ref.path}.env[{index}].value",
-                              expected=HINT, actual="<redacted>", values_key=("extraEnv", name))
+                yield ctx.fail("secrets.literal", ref.manifest, f"{ref.path}.env[{index}].value",
+                               f"env {name} holds a literal secret", container=ref.name, expected=HINT,
+                               actual="<redacted>", values_key=("extraEnv", name))
     for secret in ctx.manifests.of_kind("Secret"):
         keys = sorted({*(secret.doc.get("data") or {}), *(secret.doc.get("stringData") or {})})
         if keys:
             # Point at what is written: `stringData` when only it carries the material.
             field = "data" if secret.doc.get("data") or not secret.doc.get("stringData") else "stringData"
-            yield failure("secrets.rendered-secret", "the chart renders a Secret with data",
-                          environment=ctx.environment, resource=secret.ref, source=secret.source,
-                          field=field, expected=f"no Secret in the chart; {HINT}",
-                          actual=f"keys {', '.join(keys)}")
+            yield ctx.fail("secrets.rendered-secret", secret, field, "the chart renders a Secret with data",
+                           expected=f"no Secret in the chart; {HINT}", actual=f"keys {', '.join(keys)}")

@@ -15,7 +15,7 @@ from typing import Any
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import ContainerRef, containers
 from policies.core.docpath import dig
-from policies.core.findings import Finding, Severity, failure, warning
+from policies.core.findings import Finding, Severity
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
 
@@ -72,18 +72,16 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             yield from _pod_checks(ctx, ref.manifest, ref.pod)
     for account in ctx.manifests.of_kind("ServiceAccount"):
         if account.doc.get("automountServiceAccountToken") is not False:
-            yield failure("security.service-account-token", "the ServiceAccount mounts its token by default",
-                          environment=ctx.environment, resource=account.ref, source=account.source,
-                          field="automountServiceAccountToken", expected="false",
-                          actual=str(account.doc.get("automountServiceAccountToken", "unset (true)")),
-                          values_key=("serviceAccount", "automountToken"))
+            yield ctx.fail("security.service-account-token", account, "automountServiceAccountToken",
+                           "the ServiceAccount mounts its token by default", expected="false",
+                           actual=str(account.doc.get("automountServiceAccountToken", "unset (true)")),
+                           values_key=("serviceAccount", "automountToken"))
     for manifest in ctx.manifests:
         namespace = dig(manifest.doc, "metadata.namespace")
         if namespace in SYSTEM_NAMESPACES:
-            yield warning("security.system-namespace", f"the object is placed in the {namespace} namespace",
-                          environment=ctx.environment, resource=manifest.ref, source=manifest.source,
-                          field="metadata.namespace", expected="the application's own namespace",
-                          actual=namespace)
+            yield ctx.warn("security.system-namespace", manifest, "metadata.namespace",
+                           f"the object is placed in the {namespace} namespace",
+                           expected="the application's own namespace", actual=namespace)
 
 
 def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]:
@@ -92,12 +90,6 @@ def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]
     # Hook pods reuse the chart's security contexts; other keys do not apply to them.
     chart_owned = not manifest.is_completion_hook
     field = f"{ref.path}.securityContext"
-
-    def fail(rule: str, message: str, where: str, expected: str, actual: object,
-             values_key: tuple[str, ...] | None = None) -> Finding:
-        return failure(rule, message, field=where, expected=expected, actual=str(actual),
-                       values_key=values_key, environment=ctx.environment, resource=manifest.ref,
-                       container=ref.name, source=manifest.source)
 
     def setting(key: str) -> tuple[Any, tuple[str, ...]]:
         value, owner = _effective(pod, container, key)
@@ -108,37 +100,42 @@ def _container_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]
         # An id the container inherits is fixed where it is written: the pod's securityContext.
         owner = f"{manifest.pod_spec_path()}.securityContext" if key[0] == "podSecurityContext" else field
         if isinstance(value, bool) or not isinstance(value, int) or value < MIN_ID:
-            yield fail("security.high-uid-gid", f"{id_key} is not a fixed high id", f"{owner}.{id_key}",
-                       f">= {MIN_ID}", "unset" if value is None else value, key)
+            yield ctx.fail("security.high-uid-gid", manifest, f"{owner}.{id_key}", f"{id_key} is not a fixed high id",
+                           container=ref.name, expected=f">= {MIN_ID}", actual=str("unset" if value is None else value),
+                           values_key=key)
     if sc.get("readOnlyRootFilesystem") is not True:
-        yield fail("security.read-only-root", "the root filesystem is writable",
-                   f"{field}.readOnlyRootFilesystem", "true", sc.get("readOnlyRootFilesystem", "unset"),
-                   ("securityContext", "readOnlyRootFilesystem"))
+        yield ctx.fail("security.read-only-root", manifest, f"{field}.readOnlyRootFilesystem",
+                       "the root filesystem is writable", container=ref.name, expected="true",
+                       actual=str(sc.get("readOnlyRootFilesystem", "unset")),
+                       values_key=("securityContext", "readOnlyRootFilesystem"))
     if not container.get("imagePullPolicy"):
-        yield fail("security.image-pull-policy", "imagePullPolicy is left to the cluster default",
-                   f"{ref.path}.imagePullPolicy", "Always or IfNotPresent", "unset",
-                   ("image", "pullPolicy") if chart_owned else ("budgetTest", "image", "pullPolicy"))
-    yield from _image_checks(ctx, ref, fail)
+        yield ctx.fail("security.image-pull-policy", manifest, f"{ref.path}.imagePullPolicy",
+                       "imagePullPolicy is left to the cluster default", container=ref.name,
+                       expected="Always or IfNotPresent", actual="unset",
+                       values_key=("image", "pullPolicy") if chart_owned else ("budgetTest", "image", "pullPolicy"))
+    yield from _image_checks(ctx, ref)
 
 
-def _image_checks(ctx: CheckContext, ref: ContainerRef, fail: Any) -> Iterator[Finding]:
+def _image_checks(ctx: CheckContext, ref: ContainerRef) -> Iterator[Finding]:
     image = str(ref.container.get("image") or "")
     _, tag, digest = split_image(image)
     where = f"{ref.path}.image"
     if ctx.env_budget.get("requirePinnedImageTag") and not digest and not PINNED_TAG.match(tag):
         key = ("image", "tag") if not ref.manifest.is_completion_hook else ("budgetTest", "image", "tag")
-        yield fail("security.image-tag", f"image {image!r} is not pinned: {tag or 'no'} tag can move", where,
-                   "a full release tag (major.minor.patch[-suffix]) or @sha256 digest", image or "unset", key)
+        message = f"image {image!r} is not pinned: {tag or 'no'} tag can move"
+        yield ctx.fail("security.image-tag", ref.manifest, where, message, container=ref.name,
+                       expected="a full release tag (major.minor.patch[-suffix]) or @sha256 digest",
+                       actual=image or "unset", values_key=key)
     if ctx.env_budget.get("requireImageDigest") and not ref.manifest.is_completion_hook and not digest:
-        yield fail("security.image-digest", f"image {image!r} is not referenced by digest", where,
-                   "repository@sha256:<digest> (set image.digest)", image or "unset", ("image", "digest"))
+        yield ctx.fail("security.image-digest", ref.manifest, where, f"image {image!r} is not referenced by digest",
+                       container=ref.name, expected="repository@sha256:<digest> (set image.digest)",
+                       actual=image or "unset", values_key=("image", "digest"))
 
 
 def _pod_checks(ctx: CheckContext, manifest: Manifest, pod: dict[str, Any]) -> Iterator[Finding]:
     base = manifest.pod_spec_path()
-    common = dict(environment=ctx.environment, resource=manifest.ref, source=manifest.source)
     if pod.get("automountServiceAccountToken") is not False:
-        yield failure("security.service-account-token", "the API token is mounted into the pod",
-                      field=f"{base}.automountServiceAccountToken", expected="false",
-                      actual=str(pod.get("automountServiceAccountToken", "unset (true)")),
-                      values_key=("serviceAccount", "automountToken"), **common)
+        yield ctx.fail("security.service-account-token", manifest, f"{base}.automountServiceAccountToken",
+                       "the API token is mounted into the pod", expected="false",
+                       actual=str(pod.get("automountServiceAccountToken", "unset (true)")),
+                       values_key=("serviceAccount", "automountToken"))

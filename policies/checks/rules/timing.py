@@ -15,7 +15,7 @@ from policies.checks.context import CheckContext
 from policies.checks.rules._pods import container_env, enabled_flags, main_container, service_workloads
 from policies.checks.rules.probes import probe_value
 from policies.core.docpath import dig, mapping_at
-from policies.core.findings import Finding, failure
+from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 
 BASELINE_FLAG = "PF_ORCH_ENABLED"
@@ -76,8 +76,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         if not found:
             continue
         container, path = found
-        common = dict(environment=ctx.environment, resource=workload.ref, container=container.get("name"),
-                      source=workload.source)
+        name = container.get("name")
         startup = container.get("startupProbe") or {}
         liveness = container.get("livenessProbe") or {}
         readiness = container.get("readinessProbe") or {}
@@ -88,12 +87,11 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         earliest = max(probe_value(startup, "initialDelaySeconds") if startup else 0,
                        probe_value(readiness, "initialDelaySeconds"))
         if earliest > t_boot:
-            yield failure("timing.boot-detection",
-                          f"probes cannot report Ready before {earliest}s; boot target ({boot_kind}) is {t_boot:g}s",
-                          field=f"{path}.readinessProbe.initialDelaySeconds", expected=f"<= {t_boot:g}s",
-                          actual=f"{earliest}s",
-                          values_keys=(("probes", "startup", "initialDelaySeconds"),
-                                       ("probes", "readiness", "initialDelaySeconds"), *feature_keys), **common)
+            yield ctx.fail("timing.boot-detection", workload, f"{path}.readinessProbe.initialDelaySeconds",
+                           f"probes cannot report Ready before {earliest}s; boot target ({boot_kind}) is {t_boot:g}s",
+                           container=name, expected=f"<= {t_boot:g}s", actual=f"{earliest}s",
+                           values_keys=(("probes", "startup", "initialDelaySeconds"),
+                                        ("probes", "readiness", "initialDelaySeconds"), *feature_keys))
 
         killer, killer_name = (startup, "startup") if startup else (liveness, "liveness")
         if killer:
@@ -101,48 +99,45 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 probe_value(killer, "periodSeconds") * probe_value(killer, "failureThreshold")
             alert = ctx.budget["regression"]["readinessAlertSeconds"]
             if kill_after < alert:
-                yield failure("timing.no-premature-kill",
-                              f"the {killer_name} probe kills a booting pod after {kill_after}s, "
-                              f"before the {alert}s readiness alert line",
-                              field=f"{path}.{killer_name}Probe", expected=f">= {alert}s", actual=f"{kill_after}s",
-                              values_keys=tuple(("probes", killer_name, key) for key in
-                                                ("initialDelaySeconds", "periodSeconds", "failureThreshold")),
-                              **common)
+                yield ctx.fail("timing.no-premature-kill", workload, f"{path}.{killer_name}Probe",
+                               f"the {killer_name} probe kills a booting pod after {kill_after}s, "
+                               f"before the {alert}s readiness alert line",
+                               container=name, expected=f">= {alert}s", actual=f"{kill_after}s",
+                               values_keys=tuple(("probes", killer_name, key) for key in
+                                                 ("initialDelaySeconds", "periodSeconds", "failureThreshold")))
 
         min_ready = int(mapping_at(workload.doc, "spec").get("minReadySeconds", 0))
         ready_worst = t_boot + (probe_value(startup, "periodSeconds") if startup else 0) + \
             probe_value(readiness, "periodSeconds") * probe_value(readiness, "successThreshold") + min_ready
         if ready_worst > rollout["podReplacementSeconds"]:
-            yield failure("timing.pod-replacement",
-                          f"a new pod may take {ready_worst:g}s to become available "
-                          f"(boot {t_boot:g}s + probe cadence + minReadySeconds {min_ready}s)",
-                          field=f"{path}.readinessProbe.periodSeconds",
-                          expected=f"<= {rollout['podReplacementSeconds']}s", actual=f"{ready_worst:g}s",
-                          values_keys=(*feature_keys, *((("probes", "startup", "periodSeconds"),) if startup else ()),
-                                       ("probes", "readiness", "periodSeconds"),
-                                       ("probes", "readiness", "successThreshold"), ("rollout", "minReadySeconds")),
-                          **common)
+            yield ctx.fail("timing.pod-replacement", workload, f"{path}.readinessProbe.periodSeconds",
+                           f"a new pod may take {ready_worst:g}s to become available "
+                           f"(boot {t_boot:g}s + probe cadence + minReadySeconds {min_ready}s)",
+                           container=name, expected=f"<= {rollout['podReplacementSeconds']}s",
+                           actual=f"{ready_worst:g}s",
+                           values_keys=(*feature_keys, *((("probes", "startup", "periodSeconds"),) if startup else ()),
+                                        ("probes", "readiness", "periodSeconds"),
+                                        ("probes", "readiness", "successThreshold"), ("rollout", "minReadySeconds")))
 
         unready_after = probe_value(readiness, "periodSeconds") * probe_value(readiness, "failureThreshold")
         if readiness and unready_after > rollout["healthCheckStabilizationSeconds"]:
-            yield failure("timing.stabilization",
-                          f"a failing pod keeps receiving traffic for up to {unready_after}s",
-                          field=f"{path}.readinessProbe", expected=f"<= {rollout['healthCheckStabilizationSeconds']}s",
-                          actual=f"{unready_after}s", values_keys=(("probes", "readiness", "periodSeconds"),
-                                                                   ("probes", "readiness", "failureThreshold")),
-                          **common)
+            yield ctx.fail("timing.stabilization", workload, f"{path}.readinessProbe",
+                           f"a failing pod keeps receiving traffic for up to {unready_after}s", container=name,
+                           expected=f"<= {rollout['healthCheckStabilizationSeconds']}s", actual=f"{unready_after}s",
+                           values_keys=(("probes", "readiness", "periodSeconds"),
+                                        ("probes", "readiness", "failureThreshold")))
 
         switch = rollout["trafficSwitchSeconds"]
         sleep = pre_stop_sleep(container)
         grace = int((workload.pod_spec() or {}).get("terminationGracePeriodSeconds", 30))  # Kubernetes default
         if sleep < switch:
-            yield failure("timing.traffic-switch",
-                          f"the pod stops {sleep:g}s after removal; endpoints need {switch}s to switch traffic",
-                          field=f"{path}.lifecycle.preStop", expected=f"sleep >= {switch}s", actual=f"{sleep:g}s",
-                          values_keys=(("preStopSleepSeconds",),), **common)
+            yield ctx.fail("timing.traffic-switch", workload, f"{path}.lifecycle.preStop",
+                           f"the pod stops {sleep:g}s after removal; endpoints need {switch}s to switch traffic",
+                           container=name, expected=f"sleep >= {switch}s", actual=f"{sleep:g}s",
+                           values_keys=(("preStopSleepSeconds",),))
         elif grace < sleep + switch:
-            yield failure("timing.traffic-switch",
-                          f"terminationGracePeriodSeconds {grace}s leaves under {switch}s after the preStop sleep",
-                          field=f"{workload.pod_spec_path()}.terminationGracePeriodSeconds",
-                          expected=f">= {sleep + switch:g}s", actual=f"{grace}s",
-                          values_keys=(("terminationGracePeriodSeconds",), ("preStopSleepSeconds",)), **common)
+            yield ctx.fail("timing.traffic-switch", workload,
+                           f"{workload.pod_spec_path()}.terminationGracePeriodSeconds",
+                           f"terminationGracePeriodSeconds {grace}s leaves under {switch}s after the preStop sleep",
+                           container=name, expected=f">= {sleep + switch:g}s", actual=f"{grace}s",
+                           values_keys=(("terminationGracePeriodSeconds",), ("preStopSleepSeconds",)))

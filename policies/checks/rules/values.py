@@ -12,7 +12,7 @@ from typing import Any
 
 from policies.checks.context import CheckContext
 from policies.core.docpath import dig
-from policies.core.findings import Finding, Severity, warning
+from policies.core.findings import Finding, Severity
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.yamlsource import KeyPath, dotted
 
@@ -86,6 +86,5 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             continue
         for key in _set_keys(ctx, inert):
             value = _value(ctx.values, key)
-            yield warning(RULE, f"{dotted(key)} has no effect here: {inert.why}", environment=ctx.environment,
-                          field=dotted(key), expected="unset (or switch the feature on)", actual=repr(value),
-                          values_key=key)
+            yield ctx.warn(RULE, None, dotted(key), f"{dotted(key)} has no effect here: {inert.why}",
+                           expected="unset (or switch the feature on)", actual=repr(value), values_key=key)
