@@ -27,6 +27,7 @@ from policies.reports import FORMATS, REPORT_FILES, render_report
 
 if TYPE_CHECKING:
     from policies.helmwork import HelmWork
+    from policies.render.render import RenderSettings
 
 
 class Parser(argparse.ArgumentParser):
@@ -117,7 +118,14 @@ def timing_runs(args: argparse.Namespace) -> int:
     return default_runs() if args.timing_runs is None else max(args.timing_runs, 0)
 
 
-def start_helm_work(args: argparse.Namespace) -> HelmWork | None:
+def render_settings(args: argparse.Namespace) -> RenderSettings:
+    """The render settings the command line asks for: built here once, for the helm calls and the engine."""
+    from policies.render.render import RenderSettings  # lazy: --help needs none of it
+
+    return RenderSettings(chart=args.chart.resolve(), kube_version=args.kube_version, extra_values=tuple(args.values))
+
+
+def start_helm_work(args: argparse.Namespace, settings: RenderSettings) -> HelmWork | None:
     """Start the run's helm calls before anything else, or None when the command line cannot name them yet.
 
     They need only the command line and the chart's values files, so helm runs while the engine is imported
@@ -126,7 +134,7 @@ def start_helm_work(args: argparse.Namespace) -> HelmWork | None:
     """
     if args.manifests:
         return None
-    chart = args.chart.resolve()
+    chart = settings.chart
     environments = args.environments or environment_names(chart)
     if not (chart / "Chart.yaml").is_file() or not environments:
         return None
@@ -140,22 +148,21 @@ def start_helm_work(args: argparse.Namespace) -> HelmWork | None:
     if args.helm_timeout:
         helm = helm.with_timeout(args.helm_timeout)
     from policies.helmwork import HelmPlan, HelmWork  # lazy: --help needs none of it
-    from policies.render.render import API_VERSIONS  # lazy: --help needs none of it
 
-    return HelmWork(helm, HelmPlan(tuple(environments), chart, args.kube_version, API_VERSIONS, tuple(args.values),
-                                   runs))
+    return HelmWork(helm, HelmPlan(tuple(environments), settings, runs))
 
 
 def run(args: argparse.Namespace) -> int:
-    helm_work = start_helm_work(args)
+    settings = render_settings(args)
+    helm_work = start_helm_work(args, settings)
     try:
-        return run_check_command(args, helm_work)
+        return run_check_command(args, settings, helm_work)
     finally:
         if helm_work:
             helm_work.close()
 
 
-def run_check_command(args: argparse.Namespace, helm_work: HelmWork | None) -> int:
+def run_check_command(args: argparse.Namespace, settings: RenderSettings, helm_work: HelmWork | None) -> int:
     # The engine (rules, schemas, drift, baselines) is imported once the arguments are known to be a check
     # to run, so `--help` and usage errors answer at once; helm is already running.
     from policies.engine import CheckRequest, run_check  # lazy: start-up speed
@@ -171,7 +178,7 @@ def run_check_command(args: argparse.Namespace, helm_work: HelmWork | None) -> i
         raise InputError("--values has no effect with --manifests (nothing is rendered)", file=args.values[0])
     for env in environments:
         budget.environment(env)
-    chart = args.chart.resolve()
+    chart = settings.chart
     if not (chart / "Chart.yaml").is_file():
         raise InputError("not a chart directory (no Chart.yaml)", file=chart)
     if not args.manifests:
@@ -185,9 +192,8 @@ def run_check_command(args: argparse.Namespace, helm_work: HelmWork | None) -> i
         if args.helm_timeout:
             helm = helm.with_timeout(args.helm_timeout)
     request = CheckRequest(
-        environments=environments, budget=budget, waivers=load_waivers(args.waivers),
-        extra_values=tuple(args.values), manifests_file=args.manifests, mode=args.mode,
-        kube_version=args.kube_version, chart=chart, helm=helm, helm_work=helm_work, today=args.today,
+        environments=environments, budget=budget, waivers=load_waivers(args.waivers), settings=settings,
+        manifests_file=args.manifests, mode=args.mode, helm=helm, helm_work=helm_work, today=args.today,
         timing_runs=timing_runs(args),
         measurements_file=args.measurements, baseline_file=args.baseline,
         progress=Progress(len(environments)) if not args.manifests else None,
@@ -211,7 +217,7 @@ def run_baseline(args: argparse.Namespace) -> int:
     from policies.checks.phasetarget import record_phase_start  # lazy: start-up speed
     from policies.checks.pipeline import load_measurements  # lazy: start-up speed
     from policies.checks.timing import measure_helm  # lazy: start-up speed
-    from policies.engine import API_VERSIONS, CheckRequest, evaluate  # lazy: start-up speed
+    from policies.engine import CheckRequest, evaluate  # lazy: start-up speed
     from policies.inputs.budget import load_budget  # lazy: start-up speed
 
     output = args.output or baseline.BASELINE_FILE
@@ -221,11 +227,11 @@ def run_baseline(args: argparse.Namespace) -> int:
     runs = default_runs() if args.timing_runs is None else args.timing_runs
     request = CheckRequest(environments=budget.environments, budget=budget, helm=helm)
     rendered = {r.ctx.environment: baseline.rendered_totals(r.ctx.manifests) for r in evaluate(request)}
-    timed = measure_helm(helm, budget, budget.environments, runs, api_versions=API_VERSIONS) if runs else None
+    timed = measure_helm(helm, budget, budget.environments, runs, request.settings) if runs else None
     # Figures recorded when a phase started are kept across refreshes: phase targets are relative to them.
     previous = baseline.load_baseline(output) if output.exists() else None
     document = baseline.snapshot(figures=figures, timings=timed.timings if timed else (), rendered=rendered,
-                                 helm_version=helm.version_text, kube_version=DEFAULT_KUBE_VERSION,
+                                 helm_version=helm.version_text, kube_version=request.settings.kube_version,
                                  phase_starts=record_phase_start(previous, budget.phase, figures))
     baseline.write_baseline(output, document)
     print(f"baseline written to {output}", file=sys.stderr)

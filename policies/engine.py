@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from policies import CHART_DIR
 from policies.catalogue import rule_catalogue, rule_class
 from policies.checkplan import RunFacts, pipeline_runs, skipped, timed
 from policies.checks import drift, kubeschema
@@ -36,11 +35,12 @@ from policies.inputs.budget import Budget
 from policies.inputs.yamlsource import dotted, read_input_text
 from policies.judging.grouping import group_by_cause
 from policies.judging.waivers import KnownNames, Waiver, apply_waivers
-from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.render.helm import Helm, find_helm
 from policies.render.manifests import ManifestIndex, parse_manifests
 from policies.render.render import (
-    API_VERSIONS,
+    DEFAULT_SETTINGS,
     Render,
+    RenderSettings,
     ValuesLayers,
     check_values_schema,
     load_values_layers,
@@ -53,11 +53,9 @@ class CheckRequest:
     environments: list[str]
     budget: Budget
     waivers: list[Waiver] = field(default_factory=list)
-    extra_values: tuple[Path, ...] = ()
+    settings: RenderSettings = DEFAULT_SETTINGS  # the chart, Kubernetes and API versions, --values overlays
     manifests_file: Path | None = None
     mode: str | None = None  # None: the budget's phase decides
-    kube_version: str = DEFAULT_KUBE_VERSION
-    chart: Path = CHART_DIR
     helm: Helm | None = None
     # The run's helm calls, when already started (the CLI starts them first); else evaluate starts them.
     helm_work: HelmWork | None = None
@@ -172,14 +170,14 @@ def check_environment(ctx: CheckContext, request: CheckRequest, render: Render |
     # The schema goes first: a document it rejects (a string where Kubernetes wants a number, a list where it
     # wants an object) is what a rule may fail to read, and the schema finding says where.
     schema_found, schema_runs = timed(kubeschema, env, lambda: validate_manifests(
-        ctx.manifests, chart_kube_versions(request.chart), env))
+        ctx.manifests, chart_kube_versions(request.settings.chart), env))
     for family in FAMILIES:
         try:
             found, family_runs = timed(family, env, lambda family=family: family.check(ctx))
         except UNREADABLE as error:
             if not schema_found:
                 raise  # a document the schema accepts must never crash a rule: that is a bug, not bad input
-            raise unjudgeable(locate(schema_found[0], ctx, request.chart)) from error
+            raise unjudgeable(locate(schema_found[0], ctx, request.settings.chart)) from error
         findings += found
         runs += family_runs
     findings += schema_found
@@ -191,7 +189,7 @@ def check_environment(ctx: CheckContext, request: CheckRequest, render: Render |
         runs += drift_runs
     else:
         runs += skipped(drift, env, "--manifests: no chart render to compare with the defaults")
-    return [locate(f, ctx, request.chart) for f in findings], runs
+    return [locate(f, ctx, request.settings.chart) for f in findings], runs
 
 
 @dataclass(frozen=True)
@@ -241,9 +239,9 @@ def evaluate_and_time(request: CheckRequest) -> Evaluation:
         base = pool.submit(lambda: base_manifests(work.base_text()))
 
         def check(env: str) -> EnvironmentResult:
-            layers = load_values_layers(env, request.extra_values, request.chart)
-            check_values_schema(layers, request.chart)  # bad values are bad input, whatever helm said
-            render = render_from(env, layers, work.render(env), work.helm.version_text, request.kube_version)
+            layers = load_values_layers(env, request.settings)
+            check_values_schema(layers, request.settings.chart)  # bad values are bad input, whatever helm said
+            render = render_from(env, layers, work.render(env), work.helm.version_text, request.settings.kube_version)
             ctx = CheckContext(env, request.budget, render.manifests, render.layers)
             result = EnvironmentResult(ctx, render, *check_environment(ctx, request, render, base.result(), allowed))
             if request.progress:
@@ -262,8 +260,7 @@ def evaluate_and_time(request: CheckRequest) -> Evaluation:
 
 
 def helm_plan(request: CheckRequest) -> HelmPlan:
-    return HelmPlan(tuple(request.environments), request.chart, request.kube_version, API_VERSIONS,
-                    tuple(request.extra_values), request.timing_runs)
+    return HelmPlan(tuple(request.environments), request.settings, request.timing_runs)
 
 
 class PerformanceResult(NamedTuple):
@@ -332,7 +329,7 @@ def run_check(request: CheckRequest) -> Outcome:
     evaluation = evaluate_and_time(request)
     results = evaluation.results
     if not request.manifests_file:
-        findings.extend(chart_findings(request.chart))
+        findings.extend(chart_findings(request.settings.chart))
     for result in results:
         findings.extend(result.findings)
         outcome.usage.extend(resources.usage(result.ctx))

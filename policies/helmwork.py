@@ -35,8 +35,8 @@ from policies.checks.timing import (
     time_operation,
     time_template,
 )
-from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, HelmResult
-from policies.render.render import helm_template_args
+from policies.render.helm import Helm, HelmError, HelmResult
+from policies.render.render import DEFAULT_SETTINGS, RenderSettings, helm_template_args
 from policies.render.rendercache import cached_stdout
 
 T = TypeVar("T")
@@ -47,10 +47,7 @@ class HelmPlan:
     """What decides a run's helm calls; equal plans (environments in any order) make the same calls."""
 
     environments: tuple[str, ...]
-    chart: Path
-    kube_version: str = DEFAULT_KUBE_VERSION
-    api_versions: tuple[str, ...] = ()
-    extra_values: tuple[Path, ...] = ()
+    settings: RenderSettings = DEFAULT_SETTINGS
     timing_runs: int = 0  # samples per operation (policies/checks/timing.py); 0: renders only
 
     def same_calls(self, other: HelmPlan) -> bool:
@@ -58,12 +55,10 @@ class HelmPlan:
                 and dataclasses.replace(self, environments=other.environments) == other)
 
     def template(self, environment: str) -> Operation:
-        return template_operation(environment, chart=self.chart, kube_version=self.kube_version,
-                                  api_versions=self.api_versions, extra_values=self.extra_values)
+        return template_operation(environment, self.settings)
 
     def lint(self, environment: str) -> Operation:
-        return lint_operation(environment, chart=self.chart, kube_version=self.kube_version,
-                              extra_values=self.extra_values)
+        return lint_operation(environment, self.settings)
 
 
 class Cancelled(HelmError):
@@ -130,7 +125,7 @@ class HelmWork:
                     self._check_stop()
                     timings.append(self._template_timing(env))
                 self._check_stop()
-                package = package_operation(Path(self._package_dir.name), plan.chart)
+                package = package_operation(Path(self._package_dir.name), plan.settings.chart)
                 timings.append(time_operation(self.helm, package, runs))
             self._timings.set_result(timings)
         except BaseException as error:  # noqa: BLE001 - handed to whoever waits on the result
@@ -147,8 +142,8 @@ class HelmWork:
         return time_template(self.helm, operation, render.result().seconds, self.plan.timing_runs)
 
     def _run_base(self) -> None:
-        args = helm_template_args([], self.plan.kube_version, self.plan.api_versions, self.plan.chart)
-        _settle(self._base, lambda: cached_stdout(self.helm, args, self.plan.chart))
+        args = helm_template_args([], self.plan.settings)
+        _settle(self._base, lambda: cached_stdout(self.helm, args, self.plan.settings.chart))
 
     def _call(self, *args: str) -> HelmResult:
         self._check_stop()

@@ -49,11 +49,11 @@ from policies import CHART_DIR
 from policies.checks.context import CheckContext
 from policies.checks.kubeschema import chart_kube_versions, validate_manifests
 from policies.checks.rules import run_all
-from policies.engine import API_VERSIONS
 from policies.inputs.budget import BUDGET_FILE, load_budget
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
 from policies.render.manifests import parse_manifests
 from policies.render.render import (
+    RenderSettings,
     check_values_schema,
     helm_template_args,
     load_values_layers,
@@ -93,7 +93,7 @@ def floor(helm_path: Path, chart: Path, names: list[str], package_dir: Path) -> 
 
     started = time.perf_counter()
     for name in names:
-        helm(*helm_template_args([values_file_for(name, chart)], DEFAULT_KUBE_VERSION, API_VERSIONS, chart))
+        helm(*helm_template_args([values_file_for(name, chart)], RenderSettings(chart=chart)))
         helm("lint", "--strict", str(chart), "--kube-version", DEFAULT_KUBE_VERSION,
              "--values", str(values_file_for(name, chart)))
     helm("package", str(chart), "--destination", str(package_dir))
@@ -153,8 +153,8 @@ def median_ms(action: Callable[[], object], rounds: int = 10) -> float:
 
 def stage_costs(helm: Helm, environment: str = "production") -> list[tuple[str, float]]:
     """Where one environment's check time goes, stage by stage, in milliseconds (one thread)."""
-    render = render_environment(environment, api_versions=API_VERSIONS, helm=helm)
-    args = helm_template_args([values_file_for(environment)], DEFAULT_KUBE_VERSION, API_VERSIONS)
+    render = render_environment(environment, helm=helm)
+    args = helm_template_args([values_file_for(environment)])
     layers = load_values_layers(environment)
     ctx = CheckContext(environment, load_budget(), render.manifests, render.layers)
     versions = chart_kube_versions(CHART_DIR)

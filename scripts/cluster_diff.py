@@ -28,13 +28,14 @@ from deepdiff import DeepDiff
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policies import CHART_DIR  # noqa: E402
 from policies.core.errors import InputError  # noqa: E402
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm  # noqa: E402
 from policies.render.manifests import Manifest, parse_manifests  # noqa: E402
 from policies.render.render import (  # noqa: E402
+    DEFAULT_SETTINGS,
     NAMESPACE,
     RELEASE_NAME,
+    RenderSettings,
     check_values_schema,
     helm_template_args,
     load_values_layers,
@@ -62,20 +63,16 @@ def rendered_manifests(
     release: str,
     namespace: str,
     helm: Helm,
-    *,
-    api_versions: tuple[str, ...] = (),
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    chart: Path = CHART_DIR,
+    settings: RenderSettings = DEFAULT_SETTINGS,
 ) -> list[Manifest]:
     """What `make install ENV=environment` would install, rendered offline with helm template."""
-    if not values_file_for(environment, chart).exists():
-        raise InputError(f"environment {environment!r} has no values file",
-                         file=values_file_for(environment, chart))
-    layers = load_values_layers(environment, chart=chart)
-    check_values_schema(layers, chart)
+    values = values_file_for(environment, settings.chart)
+    if not values.exists():
+        raise InputError(f"environment {environment!r} has no values file", file=values)
+    layers = load_values_layers(environment, settings)
+    check_values_schema(layers, settings.chart)
     # The diff must use the installed release's own name and namespace.
-    args = helm_template_args([values_file_for(environment, chart)], kube_version, api_versions, chart,
-                              release=release, namespace=namespace)
+    args = helm_template_args(settings.values_files(environment), settings, release=release, namespace=namespace)
     text = helm.run(*args).stdout
     return parse_manifests(text, origin=f"helm template ({environment})")
 
@@ -113,9 +110,8 @@ def main(argv: list[str] | None = None, helm: Helm | None = None) -> int:
     args = parse_args(argv)
     try:
         helm = helm or find_helm()
-        api_versions = tuple(args.api_versions or ())
-        rendered = rendered_manifests(args.env, args.release, args.namespace, helm,
-                                      api_versions=api_versions, kube_version=args.kube_version)
+        settings = RenderSettings(kube_version=args.kube_version, api_versions=tuple(args.api_versions or ()))
+        rendered = rendered_manifests(args.env, args.release, args.namespace, helm, settings)
         installed = installed_manifests(helm, args.release, args.namespace, args.kube_context)
     except InputError as exc:
         print(f"cluster-diff: error: {exc}", file=sys.stderr)

@@ -12,11 +12,10 @@ from sessionrenders import CachedRenders
 
 from policies import CHART_DIR
 from policies.checks.drift import render_base
-from policies.engine import API_VERSIONS  # the API versions `check` renders with
 from policies.inputs.budget import Budget, load_budget
 from policies.render.helm import Helm, find_helm
 from policies.render.manifests import ManifestIndex
-from policies.render.render import Render, render_environment
+from policies.render.render import Render, RenderSettings, render_environment
 
 ENVIRONMENTS = load_budget().environments
 # Every rule the harness emits in a test is catalogued, and every catalogued rule fails in some test.
@@ -52,7 +51,7 @@ def render_env(helm: Helm, render_cache: Path) -> Callable[[str], Render]:
 
     def render(environment: str) -> Render:
         if environment not in cache:
-            cache[environment] = render_environment(environment, helm=cached, api_versions=API_VERSIONS)
+            cache[environment] = render_environment(environment, helm=cached)
         return cache[environment]
 
     return render
@@ -70,8 +69,7 @@ def render_overlay(helm: Helm, tmp_path: Path) -> Callable[..., Render]:
     def render(environment: str, overlay: dict[str, Any], **kwargs: Any) -> Render:
         extra = tmp_path / f"overlay-{environment}.yaml"
         extra.write_text(yaml.safe_dump(overlay), encoding="utf-8")
-        return render_environment(environment, extra_values=(extra,), helm=helm, api_versions=API_VERSIONS,
-                                  **kwargs)
+        return render_environment(environment, RenderSettings(extra_values=(extra,)), helm=helm, **kwargs)
 
     return render
 
@@ -89,8 +87,7 @@ def render_env_helm3(render_cache: Path) -> Callable[[str], Render]:
 
     def render(environment: str) -> Render:
         if environment not in cache:
-            cache[environment] = render_environment(environment, helm=helm3, api_versions=API_VERSIONS,
-                                                    validate_values=False)
+            cache[environment] = render_environment(environment, helm=helm3, validate_values=False)
         return cache[environment]
 
     return render
@@ -100,7 +97,7 @@ def render_env_helm3(render_cache: Path) -> Callable[[str], Render]:
 def base_render(helm: Helm) -> ManifestIndex:
     """The chart rendered with values.yaml alone (what each environment is a diff over); render_base keeps
     it between runs and processes itself (policies/render/rendercache.py), so workers share it already."""
-    return render_base(helm=helm, api_versions=API_VERSIONS)
+    return render_base(helm=helm)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

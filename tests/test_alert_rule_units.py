@@ -43,7 +43,7 @@ from promtoolkit import check_rules, require_promtool, rule_groups, run_rule_tes
 
 from policies.inputs.budget import Budget, load_budget
 from policies.render.helm import Helm
-from policies.render.render import Render, render_environment
+from policies.render.render import Render, RenderSettings, render_environment
 
 CPU = "PromptedForgeMCPCPUAboveRequests"
 MEMORY = "PromptedForgeMCPMemoryAboveLimits"
@@ -244,7 +244,8 @@ def test_should_pass_promtool_check_rules_wherever_the_rule_is_rendered(
     overlay = tmp_path / "enable-rule.yaml"
     overlay.write_text(yaml.safe_dump({"monitoring": {"prometheusRule": {"enabled": True}}}), encoding="utf-8")
     renders = {env: render_env(env) for env in load_budget().environments}
-    renders |= {f"{env} with the rule enabled": render_environment(env, extra_values=(overlay,), helm=helm)
+    with_rule = RenderSettings(extra_values=(overlay,))
+    renders |= {f"{env} with the rule enabled": render_environment(env, with_rule, helm=helm)
                 for env in load_budget().environments}
     checked = {}
     for label, render in renders.items():

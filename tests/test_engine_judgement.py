@@ -13,6 +13,7 @@ from policies.core.errors import InputError
 from policies.engine import CheckRequest, run_check
 from policies.inputs.budget import Budget, load_budget
 from policies.judging.waivers import load_waivers
+from policies.render.render import RenderSettings
 
 TODAY = dt.date(2026, 11, 27)
 # The namespace guards would refuse this pod too (guard.* findings, tests/test_rules_guard.py); they are
@@ -45,7 +46,8 @@ def waivers_file(tmp_path: Path, *entries: dict) -> Path:
 def check(budget: Budget, overlay: Path | None = None, waivers: list | None = None, mode: str | None = None,
           helm=None):
     return run_check(CheckRequest(environments=["production"], budget=budget, waivers=waivers or [],
-                                  extra_values=(overlay,) if overlay else (), mode=mode, helm=helm, today=TODAY))
+                                  settings=RenderSettings(extra_values=(overlay,) if overlay else ()), mode=mode,
+                                  helm=helm, today=TODAY))
 
 
 def test_should_warn_only_in_the_warn_phase(overlay, helm, tmp_path):

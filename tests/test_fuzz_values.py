@@ -42,10 +42,16 @@ from policies.checks.kubeschema import chart_kube_versions, validate_manifests
 from policies.checks.rules import resources
 from policies.core.errors import InputError
 from policies.core.quantity import BINARY, DECIMAL, parse_resource
-from policies.engine import API_VERSIONS
 from policies.inputs.budget import KINDS, RESOURCES, Budget, load_budget
 from policies.render.helm import Helm
-from policies.render.render import Render, check_values_schema, deep_merge, load_values_layers, render_environment
+from policies.render.render import (
+    Render,
+    RenderSettings,
+    check_values_schema,
+    deep_merge,
+    load_values_layers,
+    render_environment,
+)
 
 pytestmark = pytest.mark.fuzz
 
@@ -193,7 +199,7 @@ def render_values(helm: Helm) -> Iterator[Callable[[str, dict[str, Any]], Render
 
         def render(environment: str, overlay: dict[str, Any]) -> Render:
             path.write_text(dump_values(overlay), encoding="utf-8")
-            return render_environment(environment, extra_values=(path,), helm=helm, api_versions=API_VERSIONS)
+            return render_environment(environment, RenderSettings(extra_values=(path,)), helm=helm)
 
         yield render
 
@@ -314,7 +320,7 @@ def test_regression_should_reject_in_the_schema(tmp_path: Path, overlay: dict[st
     path = tmp_path / "overlay.yaml"
     path.write_text(yaml.safe_dump(overlay), encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        check_values_schema(load_values_layers("development", (path,)))
+        check_values_schema(load_values_layers("development", RenderSettings(extra_values=(path,))))
     assert caught.value.key == key
 
 

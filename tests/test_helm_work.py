@@ -12,7 +12,7 @@ from pathlib import Path
 from policies import CHART_DIR
 from policies.helmwork import HelmPlan, HelmWork
 from policies.render.helm import Helm
-from policies.render.render import helm_template_args
+from policies.render.render import RenderSettings, helm_template_args
 from policies.render.rendercache import cached_stdout
 
 ENVIRONMENTS = ("development", "staging", "production")
@@ -41,7 +41,7 @@ def chart_copy(directory: Path) -> Path:
 def test_should_run_renders_first_then_lints_then_the_package_never_two_timed_calls_at_once(helm, tmp_path):
     chart = chart_copy(tmp_path)  # a new chart: the defaults render is not cached yet
     stub, log = logging_helm(tmp_path, helm)
-    with HelmWork(stub, HelmPlan(ENVIRONMENTS, chart, timing_runs=1)) as work:
+    with HelmWork(stub, HelmPlan(ENVIRONMENTS, RenderSettings(chart=chart), timing_runs=1)) as work:
         timings = work.timings()
         base = work.base_text()
         development = work.render("development")
@@ -62,7 +62,7 @@ def test_should_run_renders_first_then_lints_then_the_package_never_two_timed_ca
 def test_should_take_a_warm_up_and_n_samples_per_operation_when_asked_for_more(helm, tmp_path):
     chart = chart_copy(tmp_path)
     stub, log = logging_helm(tmp_path, helm)
-    with HelmWork(stub, HelmPlan(("production",), chart, timing_runs=2)) as work:
+    with HelmWork(stub, HelmPlan(("production",), RenderSettings(chart=chart), timing_runs=2)) as work:
         timings = work.timings()
     started = [what for kind, what, _ in (line.split() for line in log.read_text().splitlines())
                if kind == "start" and what != "defaults"]
@@ -74,7 +74,7 @@ def test_should_take_a_warm_up_and_n_samples_per_operation_when_asked_for_more(h
 def test_should_make_no_call_after_it_is_closed(helm, tmp_path):
     chart = chart_copy(tmp_path)
     stub, log = logging_helm(tmp_path, helm)
-    work = HelmWork(stub, HelmPlan(ENVIRONMENTS, chart, timing_runs=1))
+    work = HelmWork(stub, HelmPlan(ENVIRONMENTS, RenderSettings(chart=chart), timing_runs=1))
     work.close()
     started = log.read_text(encoding="utf-8").count("start") if log.exists() else 0
     assert started <= 2  # at most the call under way and the defaults render
@@ -85,7 +85,7 @@ def test_should_reuse_the_defaults_render_until_the_chart_changes(helm, tmp_path
     chart = chart_copy(tmp_path)
     stub, log = logging_helm(tmp_path, helm)
     cache = tmp_path / "cache"
-    args = helm_template_args([], chart=chart)
+    args = helm_template_args([], RenderSettings(chart=chart))
     first = cached_stdout(stub, args, chart, cache)
     assert cached_stdout(stub, args, chart, cache) == first
     assert log.read_text(encoding="utf-8").count("start defaults") == 1
@@ -95,14 +95,16 @@ def test_should_reuse_the_defaults_render_until_the_chart_changes(helm, tmp_path
     changed = cached_stdout(stub, args, chart, cache)
     assert log.read_text(encoding="utf-8").count("start defaults") == 2
     assert changed != first
-    cached_stdout(stub, helm_template_args([], "1.33.0", chart=chart), chart, cache)  # other arguments: rendered
+    other = helm_template_args([], RenderSettings(chart=chart, kube_version="1.33.0"))
+    cached_stdout(stub, other, chart, cache)  # other arguments: rendered
     assert log.read_text(encoding="utf-8").count("start defaults") == 3
 
 
 def test_should_start_helm_before_importing_the_engine_or_the_schema_library():
     probe = ("import sys\n"
-             "from policies.cli import build_parser, start_helm_work\n"
-             "work = start_helm_work(build_parser().parse_args(['check', '--timing-runs', '0']))\n"
+             "from policies.cli import build_parser, render_settings, start_helm_work\n"
+             "args = build_parser().parse_args(['check', '--timing-runs', '0'])\n"
+             "work = start_helm_work(args, render_settings(args))\n"
              "print(sorted(m for m in ('policies.engine', 'jsonschema', 'deepdiff') if m in sys.modules))\n"
              "print('kind: Deployment' in work.render('production').stdout)\n"
              "work.close()\n")

@@ -21,7 +21,7 @@ from policies import CHART_DIR
 from policies.inputs.budget import load_budget
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm
 from policies.render.manifests import Manifest, parse_manifests
-from policies.render.render import NAMESPACE, RELEASE_NAME, render_environment, values_file_for
+from policies.render.render import NAMESPACE, RELEASE_NAME, RenderSettings, render_environment, values_file_for
 
 TEST_HOOK = "test"
 
@@ -73,7 +73,8 @@ def test_should_render_notes_that_tell_how_to_run_the_budget_test(dry_run: DryRu
 
 def test_should_install_exactly_the_objects_the_policy_checks_render(dry_run: DryRun, helm: Helm) -> None:
     # No --api-versions: a client-side dry run knows no cluster APIs either.
-    checked = render_environment(dry_run.environment, helm=helm, kube_version=DEFAULT_KUBE_VERSION)
+    client_side = RenderSettings(kube_version=DEFAULT_KUBE_VERSION, api_versions=())
+    checked = render_environment(dry_run.environment, client_side, helm=helm)
     expected = {m.ref: m.doc for m in checked.manifests if not m.is_hook}
     installed = {m.ref: m.doc for m in dry_run.manifests}
     assert installed == expected

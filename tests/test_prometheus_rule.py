@@ -27,7 +27,7 @@ from alertrules import (
 
 from policies.inputs.budget import load_budget
 from policies.render.helm import Helm
-from policies.render.render import Render, render_environment
+from policies.render.render import Render, RenderSettings, render_environment
 
 ALERT_NAME = re.compile(r"^PromptedForgeMCP[A-Z][A-Za-z0-9]*$")
 SEVERITIES = frozenset({"info", "warning", "critical"})
@@ -87,7 +87,7 @@ def alerts(request: pytest.FixtureRequest, helm: Helm, tmp_path_factory: pytest.
     """The alerts of an environment rendered with the rule enabled: it must be right wherever it is turned on."""
     overlay = tmp_path_factory.mktemp("rule") / "enable-rule.yaml"
     overlay.write_text(yaml.safe_dump({"monitoring": {"prometheusRule": {"enabled": True}}}), encoding="utf-8")
-    found = alerts_of(render_environment(request.param, extra_values=(overlay,), helm=helm).manifests)
+    found = alerts_of(render_environment(request.param, RenderSettings(extra_values=(overlay,)), helm=helm).manifests)
     assert found, f"{request.param}: no alerts rendered with monitoring.prometheusRule.enabled"
     return found
 

@@ -10,9 +10,8 @@ import pytest
 from sessionrenders import CACHE_FORMAT, CachedRenders, load, render_key, store
 
 from policies import CHART_DIR
-from policies.engine import API_VERSIONS
 from policies.render.helm import Helm
-from policies.render.render import helm_template_args, render_environment, values_file_for
+from policies.render.render import RenderSettings, helm_template_args, render_environment, values_file_for
 
 
 @pytest.fixture
@@ -31,7 +30,8 @@ def fake_binary(folder: Path, content: bytes) -> Path:
 
 
 def template_args(chart: Path, environment: str = "production", kube_version: str = "1.31.0") -> tuple[str, ...]:
-    return tuple(helm_template_args([values_file_for(environment, chart)], kube_version, API_VERSIONS, chart))
+    return tuple(helm_template_args([values_file_for(environment, chart)],
+                                    RenderSettings(chart=chart, kube_version=kube_version)))
 
 
 def test_should_give_the_same_key_for_the_same_chart_helm_and_arguments(chart, tmp_path):
@@ -92,10 +92,10 @@ def test_should_change_the_key_when_an_extra_values_file_s_content_changes(chart
 
 def test_should_answer_a_repeated_render_from_the_cache_exactly_as_a_fresh_render(helm: Helm, tmp_path):
     cached = CachedRenders(helm, tmp_path / "renders")
-    first = render_environment("production", helm=cached, api_versions=API_VERSIONS)
+    first = render_environment("production", helm=cached)
     [entry] = list((tmp_path / "renders").iterdir())
-    again = render_environment("production", helm=cached, api_versions=API_VERSIONS)
-    fresh = render_environment("production", helm=helm, api_versions=API_VERSIONS)
+    again = render_environment("production", helm=cached)
+    fresh = render_environment("production", helm=helm)
     assert list((tmp_path / "renders").iterdir()) == [entry]  # the second render was a hit
     assert again.text == first.text == fresh.text
     assert [m.doc for m in again.manifests] == [m.doc for m in fresh.manifests]

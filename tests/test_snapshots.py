@@ -20,11 +20,10 @@ from snapshotkit import (
 )
 
 from policies.core.errors import InputError
-from policies.engine import API_VERSIONS
 from policies.render.diffing import ABSENT
 from policies.render.helm import Helm
 from policies.render.manifests import parse_manifests
-from policies.render.render import Render, render_environment
+from policies.render.render import Render, RenderSettings, render_environment
 
 
 def test_should_match_the_golden_render(rendered: Render) -> None:
@@ -49,12 +48,12 @@ def test_should_fail_naming_resource_and_path_when_a_template_label_changes(
 ) -> None:
     environment = "production"
     chart = shutil.copytree(chart_dir, tmp_path / "chart")
-    original = render_environment(environment, chart=chart, helm=helm, api_versions=API_VERSIONS)
+    original = render_environment(environment, RenderSettings(chart=chart), helm=helm)
     write_snapshot(environment, original.manifests, tmp_path / "snapshots")
     template = chart / "templates" / "service.yaml"
     labels = '{{- include "prompted-forge-mcp.labels" . | nindent 4 }}'
     template.write_text(template.read_text().replace(labels, labels + "\n    tier: edge", 1))
-    edited = render_environment(environment, chart=chart, helm=helm, api_versions=API_VERSIONS)
+    edited = render_environment(environment, RenderSettings(chart=chart), helm=helm)
 
     differences = compare_snapshot(environment, edited.manifests, tmp_path / "snapshots")
 

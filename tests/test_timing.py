@@ -33,6 +33,7 @@ from policies.inputs.budget import BUDGET_FILE, load_budget
 from policies.inputs.samples import default_runs
 from policies.render import helm as helm_module
 from policies.render.helm import Helm, HelmError
+from policies.render.render import RenderSettings
 
 TINY = 0.0001
 
@@ -252,7 +253,7 @@ def test_should_report_a_lint_error_as_a_finding_with_helms_message(helm, tmp_pa
     shutil.copytree(CHART_DIR, chart)
     (chart / "templates" / "broken.yaml").write_text("kind: ConfigMap\nmetadata: {{ .Values.nope.deeper }}\n",
                                                      encoding="utf-8")
-    timing = time_operation(helm, lint_operation("development", chart=chart), 1)
+    timing = time_operation(helm, lint_operation("development", RenderSettings(chart=chart)), 1)
     measurement, finding = judge(timing, load_budget())
     assert finding.rule == "helm.error" and measurement.samples == 1
     assert "[ERROR] templates/" in finding.message and "nil pointer evaluating interface {}.deeper" in finding.message

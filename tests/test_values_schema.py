@@ -20,7 +20,13 @@ from policies.core.errors import InputError
 from policies.inputs.budget import load_budget
 from policies.inputs.validation import validator_for
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, find_helm
-from policies.render.render import RELEASE_NAME, check_values_schema, load_values_layers, render_environment
+from policies.render.render import (
+    RELEASE_NAME,
+    RenderSettings,
+    check_values_schema,
+    load_values_layers,
+    render_environment,
+)
 
 ENVIRONMENTS = load_budget().environments
 MODELINE = "# yaml-language-server: $schema=values.schema.json"
@@ -224,7 +230,7 @@ def test_should_fail_the_render_on_a_typo_naming_file_line_and_key(
 ) -> None:
     chart = _typo_chart(tmp_path, chart_dir, environment)
     with pytest.raises(InputError) as caught:
-        render_environment(environment, chart=chart, helm=helm)
+        render_environment(environment, RenderSettings(chart=chart), helm=helm)
     error = caught.value
     env_file = chart / f"values-{environment}.yaml"
     assert (error.file, error.key) == (str(env_file), "resurces")
@@ -250,7 +256,7 @@ def test_should_reject_bad_values_before_calling_helm(
 ) -> None:
     bad = _write(tmp_path, "bad.yaml", overlay)
     with pytest.raises(InputError) as caught:
-        check_values_schema(load_values_layers("staging", (bad,)))
+        check_values_schema(load_values_layers("staging", RenderSettings(extra_values=(bad,))))
     assert (caught.value.file, caught.value.key) == (str(bad), key)
 
 
@@ -259,7 +265,7 @@ def test_should_accept_valid_values_in_both_helms(
     tmp_path: Path, chart_dir: Path, each_helm: Helm, overlay: dict[str, Any]
 ) -> None:
     good = _write(tmp_path, "good.yaml", overlay)
-    check_values_schema(load_values_layers("staging", (good,)))
+    check_values_schema(load_values_layers("staging", RenderSettings(extra_values=(good,))))
     _template(each_helm, chart_dir, good)
 
 

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policies import CHART_DIR, PACKAGE_DIR
+from policies import PACKAGE_DIR
 from policies.core.errors import InputError
 from policies.core.findings import Finding, failure
 from policies.core.paths import display_path
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.yamlsource import KeyPath, dotted, load_yaml_file
 from policies.render.diffing import Difference, describe, diff_documents, index_documents
-from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.render.helm import Helm, find_helm
 from policies.render.manifests import ManifestIndex, parse_manifests
-from policies.render.render import Render, ValuesLayers, helm_template_args
+from policies.render.render import DEFAULT_SETTINGS, Render, RenderSettings, ValuesLayers, helm_template_args
 from policies.render.rendercache import cached_stdout
 
 DRIFT_FILE = PACKAGE_DIR / "drift.yaml"
@@ -95,19 +95,13 @@ def load_allowed(path: Path = DRIFT_FILE) -> list[AllowedDrift]:
     return entries
 
 
-def render_base(
-    *,
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    api_versions: tuple[str, ...] = (),
-    helm: Helm | None = None,
-    chart: Path = CHART_DIR,
-) -> ManifestIndex:
-    """The chart rendered with its values.yaml alone: what every environment is a diff over.
+def render_base(settings: RenderSettings = DEFAULT_SETTINGS, *, helm: Helm | None = None) -> ManifestIndex:
+    """The chart rendered with its values.yaml alone (no overlays): what every environment is a diff over.
 
     Untimed, so kept between runs by content (policies/render/rendercache.py).
     """
     helm = helm or find_helm()
-    return base_manifests(cached_stdout(helm, helm_template_args([], kube_version, api_versions, chart), chart))
+    return base_manifests(cached_stdout(helm, helm_template_args([], settings), settings.chart))
 
 
 def base_manifests(text: str) -> ManifestIndex:

@@ -27,8 +27,8 @@ from policies.core.findings import Finding, failure
 from policies.core.outcome import Measurement
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.budget import Budget
-from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError
-from policies.render.render import helm_template_args, values_file_for
+from policies.render.helm import Helm, HelmError
+from policies.render.render import DEFAULT_SETTINGS, RenderSettings, helm_template_args
 
 STAGE_RULE = "pipeline.helm-validation"
 # helm lint/template/package failing outright is a broken chart, not a slow one: a safety rule.
@@ -88,52 +88,31 @@ class Timing:
         return percentile(self.samples, 0.95)
 
 
-def lint_operation(
-    environment: str,
-    *,
-    chart: Path = CHART_DIR,
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    extra_values: tuple[Path, ...] = (),
-) -> Operation:
-    args = ["lint", "--strict", str(chart), "--kube-version", kube_version]
-    for path in (values_file_for(environment, chart), *extra_values):
+def lint_operation(environment: str, settings: RenderSettings = DEFAULT_SETTINGS) -> Operation:
+    """`helm lint --strict` with the environment's values (helm lint takes no --api-versions)."""
+    args = ["lint", "--strict", str(settings.chart), "--kube-version", settings.kube_version]
+    for path in settings.values_files(environment):
         args += ["--values", str(path)]
     return Operation("lint", environment, tuple(args))
 
 
-def template_operation(
-    environment: str,
-    *,
-    chart: Path = CHART_DIR,
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    api_versions: tuple[str, ...] = (),
-    extra_values: tuple[Path, ...] = (),
-) -> Operation:
+def template_operation(environment: str, settings: RenderSettings = DEFAULT_SETTINGS) -> Operation:
     """The same `helm template` command `render_environment` runs (values.yaml is the chart's own default)."""
-    values = [values_file_for(environment, chart), *extra_values]
-    return Operation("template", environment, tuple(helm_template_args(values, kube_version, api_versions, chart)))
+    return Operation("template", environment, tuple(helm_template_args(settings.values_files(environment), settings)))
 
 
 def package_operation(package_dir: Path, chart: Path = CHART_DIR) -> Operation:
     return Operation("package", None, ("package", str(chart), "--destination", str(package_dir)))
 
 
-def operations(
-    environments: Sequence[str],
-    package_dir: Path,
-    *,
-    chart: Path = CHART_DIR,
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    api_versions: tuple[str, ...] = (),
-    extra_values: tuple[Path, ...] = (),
-) -> list[Operation]:
+def operations(environments: Sequence[str], package_dir: Path, settings: RenderSettings = DEFAULT_SETTINGS
+               ) -> list[Operation]:
     """What CI's helm validation runs: lint and template per environment, package once."""
     ops: list[Operation] = []
     for env in environments:
-        ops.append(lint_operation(env, chart=chart, kube_version=kube_version, extra_values=extra_values))
-        ops.append(template_operation(env, chart=chart, kube_version=kube_version, api_versions=api_versions,
-                                      extra_values=extra_values))
-    ops.append(package_operation(package_dir, chart))
+        ops.append(lint_operation(env, settings))
+        ops.append(template_operation(env, settings))
+    ops.append(package_operation(package_dir, settings.chart))
     return ops
 
 
@@ -211,11 +190,7 @@ def measure_helm(
     budget: Budget,
     environments: Sequence[str],
     runs: int,
-    *,
-    chart: Path = CHART_DIR,
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    api_versions: tuple[str, ...] = (),
-    extra_values: tuple[Path, ...] = (),
+    settings: RenderSettings = DEFAULT_SETTINGS,
 ) -> HelmTimings:
     """Time every helm operation one after another (never in parallel: they would slow each other).
 
@@ -224,8 +199,7 @@ def measure_helm(
     started = time.perf_counter()
     timings: list[Timing] = []
     with tempfile.TemporaryDirectory(prefix="helm-package-") as package_dir:
-        for operation in operations(environments, Path(package_dir), chart=chart, kube_version=kube_version,
-                                    api_versions=api_versions, extra_values=extra_values):
+        for operation in operations(environments, Path(package_dir), settings):
             timings.append(time_operation(helm, operation, runs))
     measurements, findings = [], []
     for timing in timings:

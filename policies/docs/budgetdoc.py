@@ -14,7 +14,7 @@ from policies.checks.rules.guard import budget_quota_plan
 from policies.core.atomic import sync_generated
 from policies.core.ruleclass import BUDGET, SAFETY
 from policies.inputs.budget import Budget, load_budget
-from policies.render.render import API_VERSIONS, render_environment
+from policies.render.render import render_environment
 
 DOC_PATH = REPO_ROOT / "docs" / "budget.md"
 
@@ -70,7 +70,7 @@ def guard_arithmetic(budget: Budget) -> dict[str, list[str]]:
     arithmetic = {}
     for environment in budget.environments:
         if budget.environment(environment).get("admissionGuards"):
-            render = render_environment(environment, api_versions=API_VERSIONS)
+            render = render_environment(environment)
             arithmetic[environment] = budget_quota_plan(render.manifests, budget, environment).explain()
     return arithmetic
 

@@ -26,6 +26,26 @@ def values_file_for(environment: str, chart: Path = CHART_DIR) -> Path:
     return chart / f"values-{environment}.yaml"
 
 
+@dataclass(frozen=True)
+class RenderSettings:
+    """What decides a render besides the environment: the chart, the Kubernetes version and extra APIs it is
+    rendered for, and the overlays layered over every environment's values file (--values). The command line
+    builds one (policies/cli.py); the defaults are what `check` renders with."""
+
+    chart: Path = CHART_DIR
+    kube_version: str = DEFAULT_KUBE_VERSION
+    api_versions: tuple[str, ...] = API_VERSIONS
+    extra_values: tuple[Path, ...] = ()
+
+    def values_files(self, environment: str) -> list[Path]:
+        """The files helm is given for an environment: its own, then the overlays (values.yaml is the chart's)."""
+        return [values_file_for(environment, self.chart), *self.extra_values]
+
+
+# What `check` renders with when the command line changes nothing.
+DEFAULT_SETTINGS = RenderSettings()
+
+
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     """Helm's merge of values files: maps merge key by key, everything else is replaced."""
     merged = copy.deepcopy(base)
@@ -96,10 +116,9 @@ def _value_at(data: Any, key_path: KeyPath) -> Any:
     return data
 
 
-def load_values_layers(environment: str, extra_values: tuple[Path, ...] = (), chart: Path = CHART_DIR) -> ValuesLayers:
-    env_file = values_file_for(environment, chart)
-    files = [chart_defaults(chart / "values.yaml"), load_yaml_file(env_file)]
-    files.extend(load_yaml_file(path) for path in extra_values)
+def load_values_layers(environment: str, settings: RenderSettings = DEFAULT_SETTINGS) -> ValuesLayers:
+    files = [chart_defaults(settings.chart / "values.yaml")]
+    files.extend(load_yaml_file(path) for path in settings.values_files(environment))
     return ValuesLayers(tuple(files))
 
 
@@ -143,39 +162,36 @@ class Render:
 
 def helm_template_args(
     values_files: list[Path],
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    api_versions: tuple[str, ...] = (),
-    chart: Path = CHART_DIR,
+    settings: RenderSettings = DEFAULT_SETTINGS,
     *,
     release: str = RELEASE_NAME,
     namespace: str = NAMESPACE,
 ) -> list[str]:
-    args = ["template", release, str(chart), "--namespace", namespace, "--kube-version", kube_version]
+    """`helm template` of the settings' chart with these values files (none: values.yaml alone)."""
+    args = ["template", release, str(settings.chart), "--namespace", namespace, "--kube-version",
+            settings.kube_version]
     for path in values_files:
         args += ["--values", str(path)]
-    for api in api_versions:
+    for api in settings.api_versions:
         args += ["--api-versions", api]
     return args
 
 
 def render_environment(
     environment: str,
+    settings: RenderSettings = DEFAULT_SETTINGS,
     *,
-    extra_values: tuple[Path, ...] = (),
-    kube_version: str = DEFAULT_KUBE_VERSION,
-    api_versions: tuple[str, ...] = (),
     helm: Helm | None = None,
-    chart: Path = CHART_DIR,
     validate_values: bool = True,
 ) -> Render:
     """Render the chart for an environment; raises InputError (with helm's stderr) on failure."""
-    layers = load_values_layers(environment, extra_values, chart)
+    layers = load_values_layers(environment, settings)
     if validate_values:
-        check_values_schema(layers, chart)
+        check_values_schema(layers, settings.chart)
     helm = helm or find_helm()
     # values.yaml is the chart's own default; pass only the overlays.
-    args = helm_template_args([Path(s.path) for s in layers.files[1:]], kube_version, api_versions, chart)
-    return render_from(environment, layers, helm.run(*args), helm.version_text, kube_version)
+    args = helm_template_args([Path(s.path) for s in layers.files[1:]], settings)
+    return render_from(environment, layers, helm.run(*args), helm.version_text, settings.kube_version)
 
 
 def render_from(environment: str, layers: ValuesLayers, result: HelmResult, helm_version: str,
