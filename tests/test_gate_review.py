@@ -455,10 +455,13 @@ def test_should_fail_a_second_app_container_probing_past_the_interval(render_env
     mutate = second_app_container(livenessProbe=admin_probe("/live", 10), readinessProbe=admin_probe("/ready", 11))
     code, failures, path = check_file(render_env, tmp_path, capsys, mutate)
     assert code == 1
+    # The timing rules read this container too: 11 s * 3 failures keeps a failing pod in the Service for 33 s.
     assert failures == [
         ("probes.period", "Deployment/prompted-forge-mcp",
          "spec.template.spec.containers[1].readinessProbe.periodSeconds", path,
-         line_of(path, "periodSeconds: 11", "name: second"))]
+         line_of(path, "periodSeconds: 11", "name: second")),
+        ("timing.stabilization", "Deployment/prompted-forge-mcp", "spec.template.spec.containers[1].readinessProbe",
+         path, line_of(path, "readinessProbe:", "name: second"))]
 
 
 def test_should_pass_a_second_app_container_with_its_own_probes(render_env, tmp_path, capsys):

@@ -108,14 +108,6 @@ def owning_hpa(manifests: ManifestIndex, workload: Manifest) -> Manifest | None:
     return None
 
 
-def main_container(manifest: Manifest) -> tuple[dict[str, Any], str] | None:
-    pod = manifest.pod_spec() or {}
-    items = pod.get("containers") or []
-    if not items:
-        return None
-    return items[0], f"{manifest.pod_spec_path()}.containers[0]"
-
-
 # -- effective resources ---------------------------------------------------------------------------------------
 # Kubernetes' rule (https://kubernetes.io/docs/concepts/resource-management/effective-pod-requests-limits/ and
 # https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/#resource-sharing-within-containers):
