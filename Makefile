@@ -107,11 +107,11 @@ setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v np
 # make install runs its tests share) are set up on one worker only, not on each.
 # Bytecode is kept (__pycache__, git-ignored) even where PYTHONDONTWRITEBYTECODE is set: otherwise each
 # worker rewrites every test module's asserts again and each `python -m policies` the tests start
-# compiles the harness from source again.
+# compiles the harness from source again. The ten slowest tests are printed (none should take 5 s).
 TEST_WORKERS ?= auto
 .PHONY: test
 test: setup ## run the test suite on every core (JUnit in reports/pytest.xml; TEST_WORKERS=N to choose)
-	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --junitxml=$(REPORTS)/pytest.xml
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=10 --junitxml=$(REPORTS)/pytest.xml
 
 FUZZ_SECONDS ?= 120
 .PHONY: fuzz
