@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from policies.core.docpath import dig, mapping_at
+from policies.core.docpath import dig
 from policies.core.errors import InputError
 from policies.inputs.inputlimits import Loader, compose_bounded, construct
 
@@ -76,13 +76,14 @@ class Manifest:
         return self.kind in HOOK_KINDS and self.is_hook
 
     def pod_spec(self) -> dict[str, Any] | None:
-        """The pod spec of a workload (Pod, Deployment, Job, CronJob, ...), else None."""
+        """The pod spec of a workload (Pod, Deployment, Job, CronJob, ...), else None.
+
+        None too for a workload whose template (or a part on the way to it) is missing or null: such an object
+        has no pod for the pod rules to judge, and pod.containers-present fails it."""
         if self.kind == "Pod":
             return self.doc.get("spec") or {}
-        if self.kind == "CronJob":
-            return mapping_at(self.doc, "spec.jobTemplate.spec").get("template", {}).get("spec")
         if self.kind in WORKLOAD_KINDS:
-            return dig(self.doc, "spec.template.spec")
+            return dig(self.doc, self.pod_spec_path())
         return None
 
     def pod_spec_path(self) -> str:
