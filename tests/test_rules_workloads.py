@@ -15,7 +15,7 @@ from builders import container, context, deployment, pod
 from rulekit import RuleCase
 from workloads import cronjob, daemonset, job, statefulset
 
-from policies.checks.rules import ephemeral, probes, rollout, timing
+from policies.checks.rules import ephemeral, pod_template, probes, rollout, run_all, timing
 
 ROLLING = "spec.updateStrategy.rollingUpdate"
 STATEFULSET, DAEMONSET = "StatefulSet/prompted-forge-mcp", "DaemonSet/prompted-forge-mcp"
@@ -140,3 +140,102 @@ def test_should_fail_ephemeral_containers_in_a_pod_manifest_with_the_create_reas
 
 def test_should_pass_a_pod_template_without_ephemeral_containers(expect):
     expect(ephemeral.check, deployment(spec={"ephemeralContainers": []}), job(), expected=[])
+
+
+# -- a pod to run: template and containers -----------------------------------------------------------------------
+def _replicaset() -> dict[str, Any]:
+    doc = deployment(kind="ReplicaSet")
+    del doc["spec"]["strategy"]
+    return doc
+
+
+def _replication_controller() -> dict[str, Any]:
+    doc = _replicaset()
+    doc.update(apiVersion="v1", kind="ReplicationController")
+    doc["spec"]["selector"] = dict(doc["spec"]["selector"]["matchLabels"])  # a plain label map, not matchLabels
+    return doc
+
+
+# Each kind the harness judges as a workload, and where its pod template stands (a Pod: its own spec).
+POD_HOLDERS = {
+    "Deployment": (deployment, "spec.template"),
+    "StatefulSet": (statefulset, "spec.template"),
+    "DaemonSet": (daemonset, "spec.template"),
+    "ReplicaSet": (_replicaset, "spec.template"),
+    "ReplicationController": (_replication_controller, "spec.template"),
+    "Job": (job, "spec.template"),
+    "CronJob": (cronjob, "spec.jobTemplate.spec.template"),
+    "Pod": (pod, "spec"),  # a helm test hook pod: hooks are not exempt
+}
+ABSENT = object()
+
+
+def _edit(doc: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    *parents, last = field.split(".")
+    node = doc
+    for key in parents:
+        node = node[key]
+    if value is ABSENT:
+        del node[last]
+    else:
+        node[last] = value
+    return doc
+
+
+def _pod_spec_path(kind: str) -> str:
+    template = POD_HOLDERS[kind][1]
+    return template if kind == "Pod" else f"{template}.spec"
+
+
+def _no_pod_cases() -> list[Any]:
+    cases = []
+    for kind, (build, template) in POD_HOLDERS.items():
+        containers = f"{_pod_spec_path(kind)}.containers"
+        edits = [("template-null", template, None, "null"), ("template-missing", template, ABSENT, "absent")]
+        if kind != "Pod":
+            edits += [("pod-spec-null", f"{template}.spec", None, "null"),
+                      ("pod-spec-missing", f"{template}.spec", ABSENT, "absent")]
+        edits += [("containers-empty", containers, [], "[]"), ("containers-null", containers, None, "null"),
+                  ("containers-missing", containers, ABSENT, "absent")]
+        cases += [pytest.param(build, field, value, actual, id=f"{kind}-{name}")
+                  for name, field, value, actual in edits]
+    return cases
+
+
+@pytest.mark.parametrize(("build", "field", "value", "actual"), _no_pod_cases())
+def test_should_fail_a_workload_without_a_pod_template_or_containers(expect, build, field, value, actual):
+    doc = _edit(build(), field, value)
+    ref = f"{doc['kind']}/{doc['metadata']['name']}"
+    wanted = "at least one container" if field.endswith(".containers") else (
+        "a pod spec with at least one container" if doc["kind"] == "Pod" else
+        "a pod template with at least one container")
+    # A missing field is placed at its nearest written parent (RuleCase.at reads it back from the file).
+    expect(pod_template.check, doc, environment="production",
+           expected=[("pod.containers-present", ref, field, wanted, actual)])
+
+
+@pytest.mark.parametrize("kind", POD_HOLDERS)
+def test_should_pass_a_workload_whose_pod_has_one_container(expect, kind):
+    doc = POD_HOLDERS[kind][0]()
+    pod_spec = doc
+    for key in _pod_spec_path(kind).split("."):
+        pod_spec = pod_spec[key]
+    assert len(pod_spec["containers"]) == 1
+    expect(pod_template.check, doc, environment="production", expected=[])
+
+
+CRON_LEVELS = ["spec", "spec.jobTemplate", "spec.jobTemplate.spec", "spec.jobTemplate.spec.template",
+               "spec.jobTemplate.spec.template.spec", "spec.jobTemplate.spec.template.spec.containers"]
+
+
+@pytest.mark.parametrize("field", CRON_LEVELS, ids=[level.rsplit(".", 1)[-1] + f"-{i}"
+                                                      for i, level in enumerate(CRON_LEVELS)])
+def test_should_fail_a_cronjob_null_at_any_level_without_crashing_any_rule(tmp_path, field):
+    doc = _edit(cronjob(), field, None)
+    wanted = "at least one container" if field.endswith(".containers") else \
+        "a pod template with at least one container"
+    case = RuleCase(tmp_path, [doc])
+    # Every family runs over the object (none may crash on the null); this rule is the one that fails it.
+    found = [where for where in case.found(run_all, also=("expected", "actual"))
+             if where[0] == "pod.containers-present"]
+    assert found == case.at(("pod.containers-present", "CronJob/prompted-forge-mcp-cron", field, wanted, "null"))

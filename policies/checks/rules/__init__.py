@@ -16,6 +16,7 @@ from policies.checks.rules import (
     metrics,
     network,
     pod_security,
+    pod_template,
     probes,
     rbac,
     resources,
@@ -27,8 +28,8 @@ from policies.checks.rules import (
 )
 from policies.core.findings import Finding
 
-FAMILIES: tuple[ModuleType, ...] = (resources, rollout, probes, timing, metrics, ephemeral, pod_security, security,
-                                    network, rbac, secrets, values, guard)
+FAMILIES: tuple[ModuleType, ...] = (resources, rollout, probes, timing, metrics, ephemeral, pod_template, pod_security,
+                                    security, network, rbac, secrets, values, guard)
 
 
 def run_all(ctx: CheckContext) -> list[Finding]:
