@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from policies import BUDGET_FILE, CHART_DIR, WAIVERS_FILE
 from policies.core.atomic import write_text_atomic
@@ -30,13 +31,34 @@ if TYPE_CHECKING:
     from policies.render.render import RenderSettings
 
 
+class UsageError(InputError):
+    """A command-line option argparse refuses: bad input like any other, so it takes the same error path."""
+
+
 class Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as input errors (exit 2) in our own words."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(EXIT_INPUT_ERROR)
+        raise UsageError(message)
+
+
+def whole_number_of_runs(text: str) -> int:
+    """--timing-runs: 0 or more; a negative count would silently turn timing off."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs, 0 or more (0: no timing), found {text!r}")
+    return int(text)
+
+
+def positive_seconds(text: str) -> float:
+    """--helm-timeout: a finite number of seconds above 0; 0 or less would time out every helm call at once."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds greater than 0, found {text!r}")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--waivers", type=Path, default=WAIVERS_FILE, metavar="FILE", help="waivers file")
     check.add_argument("--chart", type=Path, default=CHART_DIR, metavar="DIR", help="chart directory")
     check.add_argument("--kube-version", default=DEFAULT_KUBE_VERSION, help="Kubernetes version to render for")
-    check.add_argument("--helm-timeout", type=float, default=None, metavar="SECONDS",
+    check.add_argument("--helm-timeout", type=positive_seconds, default=None, metavar="SECONDS",
                        help="give up on a helm call after this long")
-    check.add_argument("--timing-runs", type=int, default=None, metavar="N",
+    check.add_argument("--timing-runs", type=whole_number_of_runs, default=None, metavar="N",
                        help="samples per helm operation: 1 times the one lint, render and package each "
                             "environment needs anyway; N > 1 adds a warm-up and N timed runs, judged by "
                             f"their median (default ${RUNS_VARIABLE} or {DEFAULT_RUNS}; 0: no timing, lint "
@@ -76,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="baseline to write (default: policies/baseline.json)")
     baseline.add_argument("--measurements", type=Path, metavar="FILE", help="CI measurements to record")
     baseline.add_argument("--budget", type=Path, default=BUDGET_FILE, metavar="FILE", help="budget data file")
-    baseline.add_argument("--timing-runs", type=int, default=None, metavar="N",
+    baseline.add_argument("--timing-runs", type=whole_number_of_runs, default=None, metavar="N",
                           help="timed runs per helm operation")
     docs = commands.add_parser("docs", help="regenerate the documents generated from the budget and the chart")
     docs.add_argument("--check", action="store_true", help="fail (exit 1) when a committed document is stale")
@@ -115,7 +137,7 @@ def environment_names(chart: Path) -> list[str]:
 
 
 def timing_runs(args: argparse.Namespace) -> int:
-    return default_runs() if args.timing_runs is None else max(args.timing_runs, 0)
+    return default_runs() if args.timing_runs is None else args.timing_runs
 
 
 def render_settings(args: argparse.Namespace) -> RenderSettings:
@@ -264,18 +286,47 @@ def write_error_reports(args: argparse.Namespace, error: InputError) -> None:
             print(f"error: cannot write the error report {path}: {exc}", file=sys.stderr)
 
 
+def report_targets(argv: list[str]) -> argparse.Namespace | None:
+    """What a check whose options argparse refused asked for its reports, when that much can be read.
+
+    An option error is bad input like any other, so the reports of an earlier run must not survive it.
+    """
+    lenient = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    lenient.add_argument("command", nargs="?")
+    lenient.add_argument("--output", type=Path)
+    lenient.add_argument("--reports-dir", type=Path)
+    lenient.add_argument("--format", default="table")
+    try:
+        targets, _ = lenient.parse_known_args(argv)
+    except (argparse.ArgumentError, SystemExit):
+        return None
+    if targets.format not in FORMATS:  # the --output format is unknown: only --reports-dir can be written
+        targets.output = None
+    return targets
+
+
+def report_input_error(args: argparse.Namespace | None, error: InputError) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    if args is None:
+        return EXIT_INPUT_ERROR
+    if getattr(args, "format", None) == "github":
+        from policies.reports import github  # lazy: only after bad input
+
+        sys.stdout.write(github.input_error(error))
+    write_error_reports(args, error)
+    return EXIT_INPUT_ERROR
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return report_input_error(report_targets(argv), exc)
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if getattr(args, "format", None) == "github":
-            from policies.reports import github  # lazy: only after bad input
-
-            sys.stdout.write(github.input_error(exc))
-        write_error_reports(args, exc)
-        return EXIT_INPUT_ERROR
+        return report_input_error(args, exc)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         write_error_reports(args, InputError("interrupted before the check finished"))

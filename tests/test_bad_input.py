@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -196,7 +197,8 @@ def test_should_pass_the_same_check_with_good_input(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "expected"), [
     (["baseline", "--budget", "missing-budget.yaml", "--timing-runs", "0"], "missing-budget.yaml"),
     (["baseline", "--timing-runs", "0", "--measurements", "missing-measurements.yaml"], "missing-measurements.yaml"),
-    (["baseline", "--timing-runs", "many"], "invalid int value"),
+    (["baseline", "--timing-runs", "many"],
+     "error: argument --timing-runs: expected a whole number of runs, 0 or more (0: no timing), found 'many'\n"),
     (["docs", "--unknown"], "unrecognized arguments"),
 ])
 def test_should_exit_2_the_same_way_in_every_subcommand(tmp_path: Path, args: list[str], expected: str) -> None:
@@ -208,3 +210,45 @@ def test_should_exit_2_the_same_way_in_every_subcommand(tmp_path: Path, args: li
     assert result.returncode == EXIT_INPUT_ERROR, result.stderr
     assert expected in result.stderr
     assert not output.exists()  # nothing half-written
+
+
+# Option errors are bad input too: one `error:` line naming the option and what it expects, exit 2, and the
+# reports of an earlier run replaced (as `make check MODE=bogus` or `TIMING_RUNS=abc` would otherwise leave them).
+RUNS_EXPECTED = "expected a whole number of runs, 0 or more (0: no timing)"
+SECONDS_EXPECTED = "expected a number of seconds greater than 0"
+
+
+@pytest.mark.parametrize(("option", "expected"), [
+    (["--mode", "bogus"], "argument --mode: invalid choice: 'bogus' (choose from 'warn', 'enforce')"),
+    (["--timing-runs", "abc"], f"argument --timing-runs: {RUNS_EXPECTED}, found 'abc'"),
+    (["--timing-runs", "-1"], f"argument --timing-runs: {RUNS_EXPECTED}, found '-1'"),
+    (["--helm-timeout", "-5"], f"argument --helm-timeout: {SECONDS_EXPECTED}, found '-5'"),
+    (["--helm-timeout", "0"], f"argument --helm-timeout: {SECONDS_EXPECTED}, found '0'"),
+    (["--helm-timeout", "inf"], f"argument --helm-timeout: {SECONDS_EXPECTED}, found 'inf'"),
+    (["--helm-timeout", "soon"], f"argument --helm-timeout: {SECONDS_EXPECTED}, found 'soon'"),
+])
+def test_should_replace_earlier_reports_when_an_option_is_bad(
+    tmp_path: Path, option: list[str], expected: str, capsys: pytest.CaptureFixture[str],
+) -> None:
+    reports, output = tmp_path / "reports", tmp_path / "out.json"
+    reports.mkdir()
+    (reports / "check.json").write_text('{"summary": {"status": "warn"}}', encoding="utf-8")
+    output.write_text("earlier verdict", encoding="utf-8")
+    capsys.readouterr()
+    code = main(["check", "--env", "staging", *option, "--reports-dir", str(reports),
+                 "--output", str(output), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT_ERROR
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [f"error: {expected}"]
+    for report in (reports / "check.json", output):
+        summary = json.loads(report.read_text(encoding="utf-8"))["summary"]
+        assert (summary["status"], summary["exit_code"], summary["message"]) == ("error", 2, expected)
+
+
+def test_should_accept_zero_timing_runs_and_a_fractional_timeout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["check", "--env", "staging", "--timing-runs", "0", "--helm-timeout", "120.5",
+                 "--reports-dir", str(tmp_path)])
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((tmp_path / "check.json").read_text(encoding="utf-8"))["summary"]["status"] != "error"
