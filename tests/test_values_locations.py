@@ -78,3 +78,52 @@ def test_should_name_each_input_of_a_timing_finding_and_point_at_the_overlay(
         f"features.observability=true ({STAGING}:{line_of(CHART_DIR / 'values-staging.yaml', 'observability:')})",
         f"features.orchestrator=true ({VALUES}:{line_of(values, 'orchestrator: true')})",
     ]
+
+
+QUOTA = "ResourceQuota/prompted-forge-mcp-budget"
+LIMIT_RANGE = "LimitRange/prompted-forge-mcp-budget"
+PRODUCTION = CHART_DIR / "values-production.yaml"
+
+
+def guard_findings(tmp_path: Path, overlay_text: str, capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(overlay_text, encoding="utf-8")
+    main(["check", "--env", "production", "--values", str(overlay), "--format", "json", "--timing-runs", "0"])
+    return [f for f in json.loads(capsys.readouterr().out)["findings"] if f["rule"].startswith("guard.")]
+
+
+def test_should_point_a_quota_that_differs_from_the_budget_at_the_guard_figure_in_the_overlay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    found = guard_findings(tmp_path, "resources:\n  limits:\n    cpu: 1500m\nbudgetGuard:\n  limits:\n    cpu: 1500m\n",
+                           capsys)
+    overlay = display_path(tmp_path / "overlay.yaml")
+    # The quota's limits.cpu is budgetGuard.limits.cpu (line 6) times the pods, plus the test pod's limit:
+    # the same line as the LimitRange's figures, so one finding names all four.
+    assert [(f["rule"], f["file"], f["line"], f["affects"]) for f in found] == [
+        ("guard.equals-budget", overlay, 6, [f"{LIMIT_RANGE} spec.limits[0].max.cpu",
+                                             f"{LIMIT_RANGE} spec.limits[0].default.cpu",
+                                             f"{LIMIT_RANGE} spec.limits[1].max.cpu",
+                                             f'{QUOTA} spec.hard["limits.cpu"]']),
+    ]
+    test_limit = line_of(CHART_DIR / "values.yaml", "cpu: 500m", line_of(CHART_DIR / "values.yaml", "budgetTest:"))
+    assert found[0]["message"].endswith(
+        f"{QUOTA} limits.cpu differs from the production budget for this rollout: 13 x 1000m + 500m; from "
+        f"budgetGuard.limits.cpu=1500m ({overlay}:6), budgetTest.resources.limits.cpu=500m ({VALUES}:{test_limit}) "
+        f'({QUOTA} spec.hard["limits.cpu"])')
+
+
+def test_should_point_a_quota_too_small_for_the_pods_at_the_guard_figure_that_sizes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    found = guard_findings(tmp_path, "resources:\n  limits:\n    cpu: 1500m\n", capsys)
+    guard_cpu = line_of(PRODUCTION, "cpu:", line_of(PRODUCTION, "limits:", line_of(PRODUCTION, "budgetGuard:")))
+    test_limit = line_of(CHART_DIR / "values.yaml", "cpu: 500m", line_of(CHART_DIR / "values.yaml", "budgetTest:"))
+    production = display_path(PRODUCTION)
+    assert [(f["rule"], f["resource"], f["file"], f["line"], f["inputs"]) for f in found] == [
+        ("guard.limitrange-admits", DEPLOYMENT, display_path(tmp_path / "overlay.yaml"), 3,
+         []),
+        ("guard.quota-admits", QUOTA, production, guard_cpu,
+         [f"budgetGuard.limits.cpu=1000m ({production}:{guard_cpu})",
+          f"budgetTest.resources.limits.cpu=500m ({VALUES}:{test_limit})"]),
+    ]

@@ -257,6 +257,17 @@ def _hard_field(written: str) -> str:
     return f'spec.hard["{written}"]' if "." in written else f"spec.hard.{written}"
 
 
+def _quota_inputs(key: str) -> tuple[tuple[str, ...], ...]:
+    """The values a quota figure is made of: the per-pod guard figure, then the helm test pod's own.
+
+    `pods` follows the rollout's shape (several keys in several places), so it keeps the budgetGuard hint.
+    """
+    if key == "pods":
+        return ()
+    kind, resource = key.split(".")
+    return ("budgetGuard", kind, resource), ("budgetTest", "resources", kind, resource)
+
+
 def _show(key: str, amount: Decimal | None) -> str:
     if amount is None:
         return "unset"
@@ -430,7 +441,7 @@ def _quota(ctx: CheckContext) -> Iterator[Finding]:
                                f"{quota.ref} {written} {_show(key, limit)} does not admit the worst moment, which "
                                f"needs {_show(key, amount)} = {need.formula(key)}",
                                expected=f">= {_show(key, amount)}", actual=_show(key, limit),
-                               values_key=("budgetGuard",))
+                               values_keys=_quota_inputs(key), values_key=("budgetGuard",))
         # With pods nobody can count, there is no size the budget gives: the warning above says so.
         for key, amount in ({} if unsized else owed.hard()).items():
             written, actual = hard.get(key, (key, None))
@@ -438,4 +449,4 @@ def _quota(ctx: CheckContext) -> Iterator[Finding]:
                 yield ctx.fail("guard.equals-budget", quota, _hard_field(written),
                                f"{quota.ref} {written} differs from the {ctx.environment} budget for this rollout: "
                                f"{owed.formula(key)}", expected=_show(key, amount), actual=_show(key, actual),
-                               values_key=("budgetGuard",))
+                               values_keys=_quota_inputs(key), values_key=("budgetGuard",))
