@@ -22,6 +22,7 @@ from policies import BUDGET_FILE, CHART_DIR, WAIVERS_FILE
 from policies.core.atomic import write_text_atomic
 from policies.core.errors import InputError
 from policies.core.outcome import EXIT_INPUT_ERROR
+from policies.core.paths import display_path
 from policies.inputs.samples import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
 from policies.render.helm import DEFAULT_KUBE_VERSION, find_helm
 from policies.reports import FORMATS, REPORT_FILES, render_report
@@ -127,8 +128,16 @@ def check_environment_files(chart: Path, environments: list[str], budget_file: P
         if name not in environments:
             raise InputError(
                 f"values file for environment {name!r}, which {budget_file.name} does not define, so it would "
-                f"never be checked; add {name!r} to environments in {budget_file} (or remove the file). "
+                f"never be checked; add {name!r} to environments in {display_path(budget_file)} (or remove the file). "
                 f"The budget defines: {', '.join(environments)}", file=path)
+
+
+def check_values_option(path: Path) -> None:
+    """A --values file that is not there says which option named it (a typo in a path is the usual cause)."""
+    if path.is_dir():
+        raise InputError("--values names a directory; expected a YAML values file", file=path)
+    if not path.exists():
+        raise InputError("--values file not found", file=path)
 
 
 def environment_names(chart: Path) -> list[str]:
@@ -198,8 +207,12 @@ def run_check_command(args: argparse.Namespace, settings: RenderSettings, helm_w
                          file=args.manifests)
     if args.manifests and args.values:
         raise InputError("--values has no effect with --manifests (nothing is rendered)", file=args.values[0])
-    for env in environments:
-        budget.environment(env)
+    for env in args.environments or ():
+        if env not in budget.environments:
+            raise InputError(f"--env {env}: unknown environment; expected one of the environments "
+                             f"{display_path(budget.path)} defines: {', '.join(budget.environments)}")
+    for path in args.values:
+        check_values_option(path)
     chart = settings.chart
     if not (chart / "Chart.yaml").is_file():
         raise InputError("not a chart directory (no Chart.yaml)", file=chart)

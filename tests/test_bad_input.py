@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import yaml
 
 from policies import CHART_DIR, REPO_ROOT
 from policies.cli import main
+from policies.core.paths import display_path
 from policies.inputs.budget import BUDGET_FILE
+from policies.render.helm import find_helm
 
 EXIT_INPUT_ERROR = 2
 # A fake helm is allowed only where the point is how the harness treats a broken helm.
@@ -77,11 +80,12 @@ def empty_values_file(tmp_path: Path) -> Invocation:
 
 def missing_values_file(tmp_path: Path) -> Invocation:
     path = tmp_path / "no-such-values.yaml"
-    return Invocation(_staging_with(path), expected=(str(path), "not found"))
+    return Invocation(_staging_with(path), expected=(str(path), "--values file not found"))
 
 
 def unknown_environment(tmp_path: Path) -> Invocation:
-    return Invocation(["--env", "nope"], expected=("unknown environment 'nope'", "policies/budget.yaml", "staging"))
+    return Invocation(["--env", "nope"], expected=("--env nope: unknown environment", "policies/budget.yaml",
+                                                   "staging"))
 
 
 def malformed_budget(tmp_path: Path) -> Invocation:
@@ -252,3 +256,32 @@ def test_should_accept_zero_timing_runs_and_a_fractional_timeout(
                  "--reports-dir", str(tmp_path)])
     assert code == 0, capsys.readouterr().err
     assert json.loads((tmp_path / "check.json").read_text(encoding="utf-8"))["summary"]["status"] != "error"
+
+
+# One `error:` line, naming the option at fault, with repository files shown relative to the repository.
+def test_should_say_in_one_line_that_helm_refuses_the_kubernetes_version(capsys: pytest.CaptureFixture[str]) -> None:
+    helm = display_path(find_helm().path)
+    supported = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text(encoding="utf-8"))["kubeVersion"]
+    assert main(["check", "--env", "staging", "--timing-runs", "0", "--kube-version", "1.20.0"]) == EXIT_INPUT_ERROR
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: helm failed (exit 1): {helm} template prompted-forge-mcp charts/prompted-forge-mcp --namespace "
+        "prompted-forge-mcp --kube-version 1.20.0 --values charts/prompted-forge-mcp/values-staging.yaml: chart "
+        f"requires kubeVersion: {supported} which is incompatible with Kubernetes v1.20.0"]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--env", "prod"], "error: --env prod: unknown environment; expected one of the environments "
+                        "policies/budget.yaml defines: development, staging, production"),
+    (["--env", "staging", "--values", "{tmp}"],
+     "error: {tmp}: --values names a directory; expected a YAML values file"),
+    (["--env", "staging", "--values", "{tmp}/nope.yaml"], "error: {tmp}/nope.yaml: --values file not found"),
+    (["--env", "staging", "--values", "charts/nope.yaml"], "error: charts/nope.yaml: --values file not found"),
+    (["--env", "staging", "--waivers", "{tmp}"], "error: {tmp}: is a directory; expected a file"),
+], ids=["unknown-env", "values-directory", "values-missing", "values-missing-in-repo", "waivers-directory"])
+def test_should_name_the_option_at_fault(
+    tmp_path: Path, args: list[str], expected: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(REPO_ROOT)
+    tmp = str(tmp_path.resolve())
+    assert main(["check", "--timing-runs", "0", *(arg.format(tmp=tmp) for arg in args)]) == EXIT_INPUT_ERROR
+    assert capsys.readouterr().err.splitlines() == [expected.format(tmp=tmp)]

@@ -67,9 +67,10 @@ def test_should_refuse_a_values_file_the_budget_does_not_know(chart_copy, capsys
     text = (chart_copy / "values-staging.yaml").read_text(encoding="utf-8").replace("cpu: 500m", "cpu: 4000m")
     qa.write_text(text, encoding="utf-8")
     assert check("--chart", str(chart_copy)) == EXIT_INPUT_ERROR
-    line = error_line(capsys)
-    assert line.startswith(f"error: {qa}: values file for environment 'qa'")
-    assert "The budget defines: development, staging, production" in line
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {qa}: values file for environment 'qa', which budget.yaml does not define, so it would never be "
+        "checked; add 'qa' to environments in policies/budget.yaml (or remove the file). The budget defines: "
+        "development, staging, production"]
 
 
 def test_should_refuse_a_values_file_named_yml(chart_copy, capsys):

@@ -42,7 +42,9 @@ def read_bounded_text(path: Path, what: str = "file") -> str:
             data = handle.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"{what} not found", file=path) from None
-    except (IsADirectoryError, PermissionError, OSError) as exc:
+    except IsADirectoryError:
+        raise InputError(f"is a directory; expected a {what}", file=path) from None
+    except (PermissionError, OSError) as exc:
         raise InputError(f"cannot read {what}: {exc.__class__.__name__}", file=path) from None
     if len(data) > MAX_INPUT_BYTES:
         raise InputError(f"{what} is larger than the {MAX_INPUT_BYTES // (1024 * 1024)} MiB limit for input files",

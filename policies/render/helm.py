@@ -82,7 +82,7 @@ class Helm:
         stdout, stderr, code = call(args, timeout, cwd or REPO_ROOT, env)
         seconds = time.perf_counter() - started
         if code is None or (TIMEOUT_BINARY and self.through_sh and code in TIMED_OUT):
-            raise HelmError(f"helm did not finish within {timeout:g} s: {command}")
+            raise HelmError(f"helm did not finish within {timeout:g} s: {_in_repo(command)}")
         if code != 0:
             raise _failure(code, stdout, stderr, command)
         return HelmResult(stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"), seconds, command)
@@ -127,7 +127,19 @@ def _failure(code: int, stdout: bytes, stderr_bytes: bytes, command: str) -> Hel
             reported.append(line.strip())
         elif reported and line.startswith(" ") and line.strip():  # a message's continuation lines
             reported[-1] += " " + line.strip()
-    return HelmError(f"helm failed (exit {code}): {command}\n" + "\n".join([*reported, stderr]))
+    # One line, as every input error is: helm's own lines joined, its advice about its own flags dropped.
+    said = [line.strip().removeprefix("Error: ") for line in [*reported, *stderr.splitlines()]
+            if line.strip() and not line.startswith(HELM_OWN_ADVICE)]
+    return HelmError(_in_repo(f"helm failed (exit {code}): {command}: {'; '.join(said)}"))
+
+
+# helm's hints about its own command line, which the check's user does not type.
+HELM_OWN_ADVICE = ("Use --debug flag",)
+
+
+def _in_repo(text: str) -> str:
+    """Paths inside the repository shown relative to it, as every report shows them (policies/core/paths.py)."""
+    return text.replace(f"{REPO_ROOT}/", "")
 
 
 def _parse_version(text: str) -> tuple[int, int, int] | None:
