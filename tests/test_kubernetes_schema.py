@@ -105,6 +105,18 @@ def test_should_name_only_the_versions_that_reject_a_field(render_env: RenderEnv
     assert "(Kubernetes 1.33," in finding.message
 
 
+def test_should_name_exactly_the_versions_that_reject_a_field_across_the_whole_range(
+    render_env: RenderEnv,
+) -> None:
+    # HPAScalingRules.tolerance arrived in the 1.33 schemas: 1.31 and 1.32 reject it, 1.33-1.35 accept it.
+    doc = copy.deepcopy(render_env("production").manifests.get("HorizontalPodAutoscaler").doc)
+    doc["spec"].setdefault("behavior", {}).setdefault("scaleUp", {})["tolerance"] = "0.05"
+    finding = _only(validate_manifests([Manifest(doc)], KUBE_VERSIONS, "production"))
+    assert (finding.rule, finding.field, finding.actual) == (RULE, "spec.behavior.scaleUp.tolerance", "tolerance")
+    assert finding.message.endswith(": unknown field 'tolerance' (Kubernetes 1.31, 1.32, strict schema)")
+    assert validate_manifests([Manifest(doc)], KUBE_VERSIONS[2:], "production") == []
+
+
 def test_should_fail_an_unknown_field_in_a_custom_resource(render_env: RenderEnv) -> None:
     doc = copy.deepcopy(render_env("development").manifests.get("ServiceMonitor").doc)
     doc["spec"]["endpoints"][0]["intervall"] = "5s"
