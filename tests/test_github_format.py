@@ -39,7 +39,7 @@ def test_should_annotate_a_bad_key_without_a_line_by_its_file(
 
     assert code == 2
     assert annotations(capsys.readouterr().out) == [
-        f"::error file={display_path(missing)},title=bad input (exit 2)::file not found"]
+        f"::error file={display_path(missing)},title=bad input (exit 2)::--values file not found"]
 
 
 def test_should_annotate_a_warning_as_a_warning_and_a_safety_failure_as_an_error(
