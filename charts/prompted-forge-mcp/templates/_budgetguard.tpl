@@ -1,7 +1,7 @@
 {{/*
 Admission guards (budgetGuard): quantities as numbers and the ResourceQuota's sizing.
 The harness recomputes the same arithmetic from the rendered objects
-(policies/guardsizing.py) and fails when the two disagree.
+(policies/checks/guardsizing.py) and fails when the two disagree.
 */}}
 
 {{/*
