@@ -1,4 +1,4 @@
-"""The harness's modules import one way: no cycles, and no stage imports the stages above it.
+"""The harness's modules import one way: no cycles, and no stage imports a later stage.
 
 The stages are the subpackages of `policies`, in the order data flows through them
 (`LAYERS`); every module belongs to one, and imports only from its own and the ones before it.
