@@ -35,7 +35,7 @@ from policies.inputs.budget import Budget
 from policies.inputs.yamlsource import dotted, read_input_text
 from policies.judging.grouping import group_by_cause
 from policies.judging.waivers import KnownNames, Waiver, apply_waivers
-from policies.render.helm import Helm, find_helm
+from policies.render.helm import Helm, HelmError, find_helm
 from policies.render.manifests import ManifestIndex, parse_manifests
 from policies.render.render import (
     DEFAULT_SETTINGS,
@@ -44,6 +44,7 @@ from policies.render.render import (
     ValuesLayers,
     check_values_schema,
     load_values_layers,
+    locate_failed_render,
     render_from,
 )
 
@@ -241,7 +242,11 @@ def evaluate_and_time(request: CheckRequest) -> Evaluation:
         def check(env: str) -> EnvironmentResult:
             layers = load_values_layers(env, request.settings)
             check_values_schema(layers, request.settings.chart)  # bad values are bad input, whatever helm said
-            render = render_from(env, layers, work.render(env), work.helm.version_text, request.settings.kube_version)
+            try:
+                rendered = work.render(env)
+            except HelmError as exc:
+                raise locate_failed_render(exc, layers) from None
+            render = render_from(env, layers, rendered, work.helm.version_text, request.settings.kube_version)
             ctx = CheckContext(env, request.budget, render.manifests, render.layers)
             result = EnvironmentResult(ctx, render, *check_environment(ctx, request, render, base.result(), allowed))
             if request.progress:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from policies import CHART_DIR
 from policies.inputs.validation import schema_errors
 from policies.inputs.yamlsource import KeyPath, SourcedYaml, load_yaml_file
-from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmResult, find_helm
+from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, HelmResult, find_helm
 from policies.render.manifests import ManifestIndex, parse_manifests
 
 # Extra APIs passed to helm as --api-versions. None: no template asks .Capabilities whether an
@@ -191,7 +192,31 @@ def render_environment(
     helm = helm or find_helm()
     # values.yaml is the chart's own default; pass only the overlays.
     args = helm_template_args([Path(s.path) for s in layers.files[1:]], settings)
-    return render_from(environment, layers, helm.run(*args), helm.version_text, settings.kube_version)
+    try:
+        result = helm.run(*args)
+    except HelmError as exc:
+        raise locate_failed_render(exc, layers) from None
+    return render_from(environment, layers, result, helm.version_text, settings.kube_version)
+
+
+# A template's `fail` reaches helm's error as "execution error at (<template>:<line>:<col>): <message>", the
+# template being the one that included the check (deployment.yaml for the preflight checks), not the values
+# line to change. The chart's convention (templates/_preflight.tpl) is that a preflight message begins with
+# the dotted values key to change; that key, when some values layer writes it, is where the error points.
+_FAIL_MESSAGE = re.compile(r"execution error at \([^)]*\): ([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+
+
+def locate_failed_render(error: HelmError, layers: ValuesLayers) -> HelmError:
+    """helm's error, pointed at the values line that decides the key its `fail` message begins with (the
+    top-most layer writing it); unchanged when the message names no key a values layer writes."""
+    named = _FAIL_MESSAGE.search(error.message)
+    key = named.group(1) if named else ""
+    key_path: KeyPath = tuple(key.split("."))
+    decided = layers.decide(key_path) if any(sourced.defines(key_path) for sourced in layers.files) else None
+    if decided is None:
+        return error
+    _, file, line = decided
+    return HelmError(error.message, file=file, line=line, key=key)
 
 
 def render_from(environment: str, layers: ValuesLayers, result: HelmResult, helm_version: str,

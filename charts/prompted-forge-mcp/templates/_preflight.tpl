@@ -2,6 +2,8 @@
 Cross-field checks that values.schema.json cannot express, all in one place (as cert-manager's
 _preflight.tpl keeps them). deployment.yaml, which every install renders, includes this first, so
 a bad combination stops the render before any object is written.
+Convention: every message begins with the dotted values key to change (then a space); the check
+harness (policies/render/render.py) points its error at the values file line that sets that key.
 */}}
 {{- define "prompted-forge-mcp.preflight" -}}
 {{- if and (gt (int .Values.preStopSleepSeconds) 0) (ge (int .Values.preStopSleepSeconds) (int .Values.terminationGracePeriodSeconds)) }}
