@@ -87,9 +87,26 @@ _FIELD_STEP = re.compile(r'\.?([^.\[\]]+)|\[(\d+|\*)\]|\[name=([^\]]*)\]|\[("(?:
 Expected = tuple[str, str | None, str | None]  # (rule, resource, field): where comes from the written file
 
 
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The safe dumper, remembering how each scalar resolves: the resolver tries every implicit pattern on every
+    scalar of every case, and the answer depends on the scalar's text alone (the safe dumper has no path
+    resolvers), so the same text never needs resolving twice."""
+
+    _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        key = (value, tuple(implicit))
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
 def dump(docs: Sequence[Any]) -> str:
     """How the rule tests write documents (and values) to a file (libyaml's emitter: a thousand cases fast)."""
-    return yaml.dump_all(list(docs), Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+    return yaml.dump_all(list(docs), Dumper=_Dumper, sort_keys=False)
 
 
 def _written_steps(node: Any, field: str | None) -> list[str | int]:

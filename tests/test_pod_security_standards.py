@@ -133,11 +133,18 @@ def apply(kind: str, field: str, where: str, index: int, value: Any) -> tuple[di
 Judged = tuple[list[FindingTuple], list[str | None], RuleCase]
 
 
+@pytest.fixture(scope="module")
+def case_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One directory for the module's thousand cases: each case rewrites its file there (tests in one process
+    run one at a time), instead of a fresh directory per case whose making and removing cost more than the case."""
+    return tmp_path_factory.mktemp("pss-case")
+
+
 @pytest.fixture
-def judge(tmp_path: Path) -> Callable[[dict[str, Any]], Judged]:
+def judge(case_directory: Path) -> Callable[[dict[str, Any]], Judged]:
     """The document written to a file and judged: (found tuples, each finding's container, the case)."""
     def run(doc: dict[str, Any]) -> Judged:
-        case = RuleCase(tmp_path, [doc])
+        case = RuleCase(case_directory, [doc])
         findings = case.findings(pod_security.check)
         return [(f.rule, f.resource, f.field, f.file, f.line) for f in findings], \
             [f.container for f in findings], case

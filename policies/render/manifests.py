@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,7 @@ class Manifest:
         """
         if self.text is None or self.line is None:
             return self.line, None
-        node = yaml.compose(self.text, Loader=Loader)
+        node = _composed(self.text)
         if node is None:
             return self.line, None
         # `line` is where the document's content starts; marks count from the text's first line.
@@ -109,6 +110,13 @@ class Manifest:
                 break
             mark, node = found
         return first_line + mark.line, mark.column + 1
+
+
+@lru_cache(maxsize=64)
+def _composed(text: str) -> yaml.Node | None:
+    """A document's node tree, composed once for all its findings (and all items of a `List`) rather than once
+    per finding; position() only reads it."""
+    return yaml.compose(text, Loader=Loader)
 
 
 def _steps(field_path: str) -> list[str | int | tuple[str, str]]:
