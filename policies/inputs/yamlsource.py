@@ -21,11 +21,12 @@ KeyPath = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class SourcedYaml:
-    """A parsed YAML document plus the 1-based line of every key path in it."""
+    """A parsed YAML document plus the 1-based line (and column) of every key path in it."""
 
     path: Path
     data: Any
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    columns: dict[KeyPath, int] = field(default_factory=dict)
 
     def line_of(self, key_path: KeyPath) -> int | None:
         """Line of the deepest written prefix of key_path (a default may fill the rest)."""
@@ -39,17 +40,19 @@ class SourcedYaml:
         return tuple(key_path) in self.lines
 
 
-def _walk(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int]) -> None:
+def _walk(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int], columns: dict[KeyPath, int]) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key_path = (*prefix, key_node.value)
             lines[key_path] = key_node.start_mark.line + 1
-            _walk(value_node, key_path, lines)
+            columns[key_path] = key_node.start_mark.column + 1
+            _walk(value_node, key_path, lines, columns)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             key_path = (*prefix, index)
             lines[key_path] = item.start_mark.line + 1
-            _walk(item, key_path, lines)
+            columns[key_path] = item.start_mark.column + 1
+            _walk(item, key_path, lines, columns)
 
 
 def parse_yaml_text(text: str, path: Path) -> SourcedYaml:
@@ -59,9 +62,10 @@ def parse_yaml_text(text: str, path: Path) -> SourcedYaml:
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {exc}", file=path) from None
     lines: dict[KeyPath, int] = {}
+    columns: dict[KeyPath, int] = {}
     if root is not None:
-        _walk(root, (), lines)
-    return SourcedYaml(path=path, data=data, lines=lines)
+        _walk(root, (), lines, columns)
+    return SourcedYaml(path=path, data=data, lines=lines, columns=columns)
 
 
 def read_input_text(path: Path, what: str = "file") -> str:

@@ -215,8 +215,10 @@ def locate_failed_render(error: HelmError, layers: ValuesLayers) -> HelmError:
     decided = layers.decide(key_path) if any(sourced.defines(key_path) for sourced in layers.files) else None
     if decided is None:
         return error
-    _, file, line = decided
-    return HelmError(error.message, file=file, line=line, key=key)
+    index, file, line = decided
+    # The key's own column when that layer writes the key (not when a list or scalar parent replaced it).
+    column = layers.files[index].columns.get(key_path)
+    return HelmError(error.message, file=file, line=line, column=column, key=key)
 
 
 def render_from(environment: str, layers: ValuesLayers, result: HelmResult, helm_version: str,
