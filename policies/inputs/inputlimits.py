@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from policies.core.errors import InputError
+from policies.inputs.jsonkeys import stringify_keys
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 100
@@ -177,7 +178,8 @@ def _check_ambiguous_keys(root: yaml.Node, origin: str | Path, line_offset: int)
 
 
 def compose_bounded(text: str, origin: str | Path, *, what: str = "", line_offset: int = 0) -> yaml.Node | None:
-    """Compose one YAML document within the bounds; malformed or unbounded input is an InputError."""
+    """Compose one YAML document within the bounds, its mapping keys the strings Kubernetes tools would send
+    (policies/inputs/jsonkeys.py); malformed or unbounded input is an InputError."""
     try:
         _check_depth(text, origin, line_offset)
         root = yaml.compose(text, Loader=Loader)
@@ -187,6 +189,7 @@ def compose_bounded(text: str, origin: str | Path, *, what: str = "", line_offse
         if "*" in text:  # an alias is written `*name`: text without a `*` has none to bound
             _check_aliases(root, origin, line_offset)
         _check_ambiguous_keys(root, origin, line_offset)
+        stringify_keys(root, origin, line_offset)
     return root
 
 

@@ -16,6 +16,7 @@ import yaml
 from policies.core.docpath import dig
 from policies.core.errors import InputError
 from policies.inputs.inputlimits import Loader, compose_bounded, construct
+from policies.inputs.jsonkeys import UnsupportedKey, json_key
 
 _SOURCE = re.compile(r"^# Source: (?P<source>.+?)\s*$", re.MULTILINE)
 _SEPARATOR = re.compile(r"^---\s*$")
@@ -140,7 +141,7 @@ def _child(node: yaml.Node, step: str | int | tuple[str, str]) -> tuple[yaml.Mar
     """The mark to point at (a key, or a list item) and the node beneath it, or None when absent."""
     if isinstance(node, yaml.MappingNode) and isinstance(step, str):
         for key_node, value_node in node.value:
-            if key_node.value == step:
+            if _key_text(key_node) == step:
                 return key_node.start_mark, value_node
     if isinstance(node, yaml.SequenceNode):
         if isinstance(step, int) and 0 <= step < len(node.value):
@@ -151,6 +152,14 @@ def _child(node: yaml.Node, step: str | int | tuple[str, str]) -> tuple[yaml.Mar
                         k.value == step[0] and getattr(v, "value", None) == step[1] for k, v in item.value):
                     return item.start_mark, item
     return None
+
+
+def _key_text(node: yaml.Node) -> str | None:
+    """A key as the document's data spells it (`1.50:` is the key "1.5"), so a finding finds its line."""
+    try:
+        return json_key(node)
+    except UnsupportedKey:
+        return None  # refused when the document was parsed; never a finding's field
 
 
 def _documents(text: str) -> Iterator[tuple[int, str]]:
