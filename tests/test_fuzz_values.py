@@ -371,3 +371,15 @@ def test_regression_should_derive_a_valid_version_label_from_any_accepted_tag(
     render = render_values("staging", {"image": {"tag": tag}})
     assert api_server_problems(render) == []
     assert render.manifests.get("Deployment").doc["spec"]["template"]["spec"]["containers"][0]["image"].endswith(tag)
+
+
+def test_regression_should_judge_pod_labels_whose_keys_yaml_reads_as_numbers_or_booleans(
+        render_values: Callable[[str, dict[str, Any]], Render]) -> None:
+    # The values route of the label-key crash: helm reads `0:` in a values file as the string "0" (sigs.k8s.io/yaml)
+    # and quotes it in the render; the harness's own values reading must agree (tests/test_json_keys.py holds the
+    # `--manifests` route, where a bare `0:` reached the schema check's json.dumps and crashed it).
+    render = render_values("production", {"podLabels": {0: "zero", True: "yes", 1.5: "float"}})
+    labels = render.manifests.get("Deployment").doc["spec"]["template"]["metadata"]["labels"]
+    assert {key: labels[key] for key in ("0", "true", "1.5")} == {"0": "zero", "true": "yes", "1.5": "float"}
+    assert validate_manifests(render.manifests, KUBE_VERSIONS, "production") == []
+    assert api_server_problems(render) == []
