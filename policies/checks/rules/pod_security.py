@@ -36,54 +36,51 @@ from policies.render.manifests import Manifest
 JUDGED_AT = "1.31"
 _AT = f"judged at Kubernetes {JUDGED_AT}, the chart's lowest kubeVersion"
 
+
+def _control(rule_id: str, title: str, requirement: str) -> Rule:
+    """A rule for one published control; the profile is the id's middle part (pss.<profile>.<name>)."""
+    profile = rule_id.split(".")[1]
+    return Rule(rule_id, f'Pod Security Standards {profile} "{title}": {requirement}',
+                control=f'Pod Security Standards {profile}: "{title}"')
+
+
 RULES = declare(
-    Rule("pss.baseline.hostprocess", 'Pod Security Standards baseline "HostProcess": windowsOptions.hostProcess '
-                                     "is unset or false (pod and containers)",
-         control='Pod Security Standards baseline: "HostProcess"'),
-    Rule("pss.baseline.host-namespaces", 'Pod Security Standards baseline "Host Namespaces": hostNetwork, hostPID '
-                                         "and hostIPC are unset or false",
-         control='Pod Security Standards baseline: "Host Namespaces"'),
-    Rule("pss.baseline.privileged-containers", 'Pod Security Standards baseline "Privileged Containers": '
-                                               "securityContext.privileged is unset or false",
-         control='Pod Security Standards baseline: "Privileged Containers"'),
-    Rule("pss.baseline.capabilities", 'Pod Security Standards baseline "Capabilities": capabilities.add holds only '
-                                      "the default set (AUDIT_WRITE, CHOWN, ... SYS_CHROOT)",
-         control='Pod Security Standards baseline: "Capabilities"'),
-    Rule("pss.baseline.hostpath-volumes", 'Pod Security Standards baseline "HostPath Volumes": no hostPath volume',
-         control='Pod Security Standards baseline: "HostPath Volumes"'),
-    Rule("pss.baseline.host-ports", 'Pod Security Standards baseline "Host Ports": hostPort is unset or 0',
-         control='Pod Security Standards baseline: "Host Ports"'),
-    Rule("pss.baseline.apparmor", 'Pod Security Standards baseline "AppArmor": appArmorProfile.type is RuntimeDefault '
-                                  "or Localhost, the beta annotation runtime/default or localhost/*",
-         control='Pod Security Standards baseline: "AppArmor"'),
-    Rule("pss.baseline.selinux", 'Pod Security Standards baseline "SELinux": seLinuxOptions.type is container_t, '
-                                 "container_init_t, container_kvm_t or container_engine_t; user and role unset",
-         control='Pod Security Standards baseline: "SELinux"'),
-    Rule("pss.baseline.proc-mount-type", 'Pod Security Standards baseline "/proc Mount Type": procMount is unset or '
-                                         f"Default ({JUDGED_AT}: also with hostUsers: false)",
-         control='Pod Security Standards baseline: "/proc Mount Type"'),
-    Rule("pss.baseline.seccomp", 'Pod Security Standards baseline "Seccomp": seccompProfile.type is never Unconfined',
-         control='Pod Security Standards baseline: "Seccomp"'),
-    Rule("pss.baseline.sysctls", 'Pod Security Standards baseline "Sysctls": only the safe sysctls of '
-                                 f"Kubernetes {JUDGED_AT}", control='Pod Security Standards baseline: "Sysctls"'),
-    Rule("pss.restricted.volume-types", 'Pod Security Standards restricted "Volume Types": configMap, csi, '
-                                        "downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret",
-         control='Pod Security Standards restricted: "Volume Types"'),
-    Rule("pss.restricted.privilege-escalation", 'Pod Security Standards restricted "Privilege Escalation": '
-                                                "allowPrivilegeEscalation is false on every container",
-         control='Pod Security Standards restricted: "Privilege Escalation"'),
-    Rule("pss.restricted.running-as-non-root", 'Pod Security Standards restricted "Running as Non-root": '
-                                               "runAsNonRoot is true (pod, or every container), never false",
-         control='Pod Security Standards restricted: "Running as Non-root"'),
-    Rule("pss.restricted.running-as-non-root-user", 'Pod Security Standards restricted "Running as Non-root user": '
-                                                    "runAsUser is never 0",
-         control='Pod Security Standards restricted: "Running as Non-root user"'),
-    Rule("pss.restricted.seccomp", 'Pod Security Standards restricted "Seccomp": RuntimeDefault or Localhost is set '
-                                   "at pod level or on every container",
-         control='Pod Security Standards restricted: "Seccomp"'),
-    Rule("pss.restricted.capabilities", 'Pod Security Standards restricted "Capabilities": drop includes ALL, add '
-                                        "holds at most NET_BIND_SERVICE",
-         control='Pod Security Standards restricted: "Capabilities"'),
+    _control("pss.baseline.hostprocess", "HostProcess",
+             "windowsOptions.hostProcess is unset or false (pod and containers)"),
+    _control("pss.baseline.host-namespaces", "Host Namespaces",
+             "hostNetwork, hostPID and hostIPC are unset or false"),
+    _control("pss.baseline.privileged-containers", "Privileged Containers",
+             "securityContext.privileged is unset or false"),
+    _control("pss.baseline.capabilities", "Capabilities",
+             "capabilities.add holds only the default set (AUDIT_WRITE, CHOWN, ... SYS_CHROOT)"),
+    _control("pss.baseline.hostpath-volumes", "HostPath Volumes",
+             "no hostPath volume"),
+    _control("pss.baseline.host-ports", "Host Ports",
+             "hostPort is unset or 0"),
+    _control("pss.baseline.apparmor", "AppArmor",
+             "appArmorProfile.type is RuntimeDefault or Localhost, the beta annotation runtime/default or "
+             "localhost/*"),
+    _control("pss.baseline.selinux", "SELinux",
+             "seLinuxOptions.type is container_t, container_init_t, container_kvm_t or container_engine_t; "
+             "user and role unset"),
+    _control("pss.baseline.proc-mount-type", "/proc Mount Type",
+             f"procMount is unset or Default ({JUDGED_AT}: also with hostUsers: false)"),
+    _control("pss.baseline.seccomp", "Seccomp",
+             "seccompProfile.type is never Unconfined"),
+    _control("pss.baseline.sysctls", "Sysctls",
+             f"only the safe sysctls of Kubernetes {JUDGED_AT}"),
+    _control("pss.restricted.volume-types", "Volume Types",
+             "configMap, csi, downwardAPI, emptyDir, ephemeral, persistentVolumeClaim, projected, secret"),
+    _control("pss.restricted.privilege-escalation", "Privilege Escalation",
+             "allowPrivilegeEscalation is false on every container"),
+    _control("pss.restricted.running-as-non-root", "Running as Non-root",
+             "runAsNonRoot is true (pod, or every container), never false"),
+    _control("pss.restricted.running-as-non-root-user", "Running as Non-root user",
+             "runAsUser is never 0"),
+    _control("pss.restricted.seccomp", "Seccomp",
+             "RuntimeDefault or Localhost is set at pod level or on every container"),
+    _control("pss.restricted.capabilities", "Capabilities",
+             "drop includes ALL, add holds at most NET_BIND_SERVICE"),
 )
 
 BASELINE_CAPABILITIES = frozenset({"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
