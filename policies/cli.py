@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from policies import BUDGET_FILE, CHART_DIR, WAIVERS_FILE
-from policies.core.atomic import write_text_atomic
-from policies.core.errors import InputError
-from policies.core.outcome import EXIT_INPUT_ERROR
+from policies.core.errors import EXIT_INPUT_ERROR, InputError
 from policies.core.paths import display_path
 from policies.inputs.samples import DEFAULT_RUNS, RUNS_VARIABLE, default_runs
 from policies.render.helm import DEFAULT_KUBE_VERSION, find_helm
@@ -29,7 +27,7 @@ from policies.reports import FORMATS, REPORT_FILES, render_report
 
 if TYPE_CHECKING:
     from policies.helmwork import HelmWork
-    from policies.render.render import RenderSettings
+    from policies.render.helmcalls import RenderSettings
 
 
 class UsageError(InputError):
@@ -151,7 +149,7 @@ def timing_runs(args: argparse.Namespace) -> int:
 
 def render_settings(args: argparse.Namespace) -> RenderSettings:
     """The render settings the command line asks for: built here once, for the helm calls and the engine."""
-    from policies.render.render import RenderSettings  # lazy: --help needs none of it
+    from policies.render.helmcalls import RenderSettings  # lazy: --help needs none of it
 
     return RenderSettings(chart=args.chart.resolve(), kube_version=args.kube_version, extra_values=tuple(args.values))
 
@@ -234,6 +232,8 @@ def run_check_command(args: argparse.Namespace, settings: RenderSettings, helm_w
         progress=Progress(len(environments)) if not args.manifests else None,
     )
     outcome = run_check(request)
+    from policies.core.atomic import write_text_atomic  # lazy: start-up speed
+
     report = render_report(outcome, args.format)
     if args.output:
         write_text_atomic(args.output, report)
@@ -290,6 +290,7 @@ def write_error_reports(args: argparse.Namespace, error: InputError) -> None:
     targets = [(args.output, args.format)] if args.output else []
     if args.reports_dir:
         targets += [(args.reports_dir / name, fmt) for name, fmt in REPORT_FILES.items()]
+    from policies.core.atomic import write_text_atomic  # lazy: start-up speed
     from policies.reports.inputerror import render_input_error  # lazy: only after bad input
 
     for path, fmt in targets:

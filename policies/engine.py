@@ -24,7 +24,7 @@ from policies.checks.phasetarget import judge_image_targets
 from policies.checks.pipeline import judge_measurements, load_measurements
 from policies.checks.review import next_review, review_findings
 from policies.checks.rules import FAMILIES, resources
-from policies.checks.timing import Timing, judge, judge_stage
+from policies.checks.timing import judge, judge_stage
 from policies.core.errors import InputError
 from policies.core.findings import Finding, Severity
 from policies.core.outcome import CheckRun, Measurement, Outcome
@@ -36,11 +36,11 @@ from policies.inputs.yamlsource import dotted, read_input_text
 from policies.judging.grouping import group_by_cause
 from policies.judging.waivers import KnownNames, Waiver, apply_waivers
 from policies.render.helm import Helm, HelmError, find_helm
+from policies.render.helmcalls import DEFAULT_SETTINGS, RenderSettings
+from policies.render.helmtimes import Timing
 from policies.render.manifests import ManifestIndex, parse_manifests
 from policies.render.render import (
-    DEFAULT_SETTINGS,
     Render,
-    RenderSettings,
     ValuesLayers,
     check_values_schema,
     load_values_layers,

@@ -16,7 +16,6 @@ untimed) comes from the render cache or runs beside the others.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -24,20 +23,22 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from policies.checks.timing import (
+from policies.render.helm import Helm, HelmError, HelmResult
+from policies.render.helmcalls import (
+    DEFAULT_SETTINGS,
     Operation,
-    Timing,
+    RenderSettings,
+    helm_template_args,
     lint_operation,
     package_operation,
     template_operation,
-    time_operation,
-    time_template,
 )
-from policies.render.helm import Helm, HelmError, HelmResult
-from policies.render.render import DEFAULT_SETTINGS, RenderSettings, helm_template_args
-from policies.render.rendercache import cached_stdout
+from policies.render.helmtimes import Timing, time_operation, time_template
+
+if TYPE_CHECKING:
+    import tempfile
 
 T = TypeVar("T")
 
@@ -76,7 +77,7 @@ class HelmWork:
         self._timings: Future[list[Timing]] = Future()
         self._base: Future[str] = Future()
         self._stop = threading.Event()
-        self._package_dir = tempfile.TemporaryDirectory(prefix="helm-package-")
+        self._package_dir: tempfile.TemporaryDirectory[str] | None = None  # made when the package call is due
         self._threads = [threading.Thread(target=self._run_timed, name="helm-timed", daemon=True),
                          threading.Thread(target=self._run_base, name="helm-base", daemon=True)]
         for thread in self._threads:
@@ -101,7 +102,8 @@ class HelmWork:
         self._stop.set()
         for thread in self._threads:
             thread.join()
-        self._package_dir.cleanup()
+        if self._package_dir:
+            self._package_dir.cleanup()
 
     def __enter__(self) -> HelmWork:
         return self
@@ -125,6 +127,9 @@ class HelmWork:
                     self._check_stop()
                     timings.append(self._template_timing(env))
                 self._check_stop()
+                import tempfile  # lazy: imported here, after helm started, not before
+
+                self._package_dir = tempfile.TemporaryDirectory(prefix="helm-package-")
                 package = package_operation(Path(self._package_dir.name), plan.settings.chart)
                 timings.append(time_operation(self.helm, package, runs))
             self._timings.set_result(timings)
@@ -142,6 +147,8 @@ class HelmWork:
         return time_template(self.helm, operation, render.result().seconds, self.plan.timing_runs)
 
     def _run_base(self) -> None:
+        from policies.render.rendercache import cached_stdout  # lazy: hashing and file writing, after helm started
+
         args = helm_template_args([], self.plan.settings)
         _settle(self._base, lambda: cached_stdout(self.helm, args, self.plan.settings.chart))
 

@@ -51,15 +51,9 @@ from policies.checks.kubeschema import chart_kube_versions, validate_manifests
 from policies.checks.rules import run_all
 from policies.inputs.budget import BUDGET_FILE, load_budget
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm
+from policies.render.helmcalls import RenderSettings, helm_template_args, values_file_for
 from policies.render.manifests import parse_manifests
-from policies.render.render import (
-    RenderSettings,
-    check_values_schema,
-    helm_template_args,
-    load_values_layers,
-    render_environment,
-    values_file_for,
-)
+from policies.render.render import check_values_schema, load_values_layers, render_environment
 
 BASES = ("development", "staging", "production")
 

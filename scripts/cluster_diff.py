@@ -30,17 +30,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from policies.core.errors import InputError  # noqa: E402
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm  # noqa: E402
-from policies.render.manifests import Manifest, parse_manifests  # noqa: E402
-from policies.render.render import (  # noqa: E402
+from policies.render.helmcalls import (
     DEFAULT_SETTINGS,
     NAMESPACE,
     RELEASE_NAME,
     RenderSettings,
-    check_values_schema,
     helm_template_args,
-    load_values_layers,
     values_file_for,
 )
+from policies.render.manifests import Manifest, parse_manifests  # noqa: E402
+from policies.render.render import check_values_schema, load_values_layers
 
 
 def context_flags(kube_context: str | None) -> list[str]:

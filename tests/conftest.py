@@ -14,8 +14,9 @@ from policies import CHART_DIR
 from policies.checks.drift import render_base
 from policies.inputs.budget import Budget, load_budget
 from policies.render.helm import Helm, find_helm
+from policies.render.helmcalls import RenderSettings
 from policies.render.manifests import ManifestIndex
-from policies.render.render import Render, RenderSettings, render_environment
+from policies.render.render import Render, render_environment
 
 ENVIRONMENTS = load_budget().environments
 # Every rule the harness emits in a test is catalogued, and every catalogued rule fails in some test.

@@ -43,7 +43,8 @@ from promtoolkit import check_rules, require_promtool, rule_groups, run_rule_tes
 
 from policies.inputs.budget import Budget, load_budget
 from policies.render.helm import Helm
-from policies.render.render import Render, RenderSettings, render_environment
+from policies.render.helmcalls import RenderSettings
+from policies.render.render import Render, render_environment
 
 CPU = "PromptedForgeMCPCPUAboveRequests"
 MEMORY = "PromptedForgeMCPMemoryAboveLimits"

@@ -15,10 +15,11 @@ from policies.checks.baseline import (
     rendered_totals,
     snapshot,
 )
-from policies.checks.timing import Operation, Timing
 from policies.cli import main as check_main
 from policies.core.errors import InputError
 from policies.inputs.budget import load_budget
+from policies.render.helmcalls import Operation
+from policies.render.helmtimes import Timing
 
 MB = 1_000_000
 

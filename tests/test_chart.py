@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from policies.render.helm import DEFAULT_KUBE_VERSION
-from policies.render.render import render_environment, values_file_for
+from policies.render.helmcalls import values_file_for
+from policies.render.render import render_environment
 
 SERVICE_KINDS = {"Deployment", "Service", "ServiceAccount", "ConfigMap", "NetworkPolicy"}
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, find_helm
-from policies.render.render import RELEASE_NAME
+from policies.render.helmcalls import RELEASE_NAME
 
 # values overlay -> the message helm must stop with
 FAILING = {

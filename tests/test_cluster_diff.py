@@ -15,7 +15,7 @@ import pytest
 
 from policies import CHART_DIR, REPO_ROOT
 from policies.render.helm import Helm
-from policies.render.render import values_file_for
+from policies.render.helmcalls import values_file_for
 
 RELEASE, NAMESPACE, ENVIRONMENT = "pf-e2e", "forge", "staging"
 ARGS = ["--env", ENVIRONMENT, "--release", RELEASE, "--namespace", NAMESPACE, "--api-versions"]

@@ -13,7 +13,7 @@ from policies.core.errors import InputError
 from policies.engine import CheckRequest, run_check
 from policies.inputs.budget import Budget, load_budget
 from policies.judging.waivers import load_waivers
-from policies.render.render import RenderSettings
+from policies.render.helmcalls import RenderSettings
 
 TODAY = dt.date(2026, 11, 27)
 # The namespace guards would refuse this pod too (guard.* findings, tests/test_rules_guard.py); they are

@@ -44,14 +44,8 @@ from policies.core.errors import InputError
 from policies.core.quantity import BINARY, DECIMAL, parse_resource
 from policies.inputs.budget import KINDS, RESOURCES, Budget, load_budget
 from policies.render.helm import Helm
-from policies.render.render import (
-    Render,
-    RenderSettings,
-    check_values_schema,
-    deep_merge,
-    load_values_layers,
-    render_environment,
-)
+from policies.render.helmcalls import RenderSettings
+from policies.render.render import Render, check_values_schema, deep_merge, load_values_layers, render_environment
 
 pytestmark = pytest.mark.fuzz
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from policies import CHART_DIR
 from policies.helmwork import HelmPlan, HelmWork
 from policies.render.helm import Helm
-from policies.render.render import RenderSettings, helm_template_args
+from policies.render.helmcalls import RenderSettings, helm_template_args
 from policies.render.rendercache import cached_stdout
 
 ENVIRONMENTS = ("development", "staging", "production")
@@ -100,13 +100,15 @@ def test_should_reuse_the_defaults_render_until_the_chart_changes(helm, tmp_path
     assert log.read_text(encoding="utf-8").count("start defaults") == 3
 
 
-def test_should_start_helm_before_importing_the_engine_or_the_schema_library():
+def test_should_start_helm_before_importing_the_engine_the_budget_or_any_yaml_or_schema_library():
     probe = ("import sys\n"
              "from policies.cli import build_parser, render_settings, start_helm_work\n"
              "args = build_parser().parse_args(['check', '--timing-runs', '0'])\n"
              "work = start_helm_work(args, render_settings(args))\n"
-             "print(sorted(m for m in ('policies.engine', 'jsonschema', 'deepdiff') if m in sys.modules))\n"
+             "heavy = ('policies.engine', 'policies.inputs.budget', 'jsonschema', 'deepdiff', 'yaml')\n"
+             "print(sorted(m for m in heavy if m in sys.modules))\n"
              "print('kind: Deployment' in work.render('production').stdout)\n"
              "work.close()\n")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.split("\n")[:2] == ["[]", "True"]
+

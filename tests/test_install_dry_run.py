@@ -20,8 +20,9 @@ import pytest
 from policies import CHART_DIR
 from policies.inputs.budget import load_budget
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm
+from policies.render.helmcalls import NAMESPACE, RELEASE_NAME, RenderSettings, values_file_for
 from policies.render.manifests import Manifest, parse_manifests
-from policies.render.render import NAMESPACE, RELEASE_NAME, RenderSettings, render_environment, values_file_for
+from policies.render.render import render_environment
 
 TEST_HOOK = "test"
 

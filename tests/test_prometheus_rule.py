@@ -27,7 +27,8 @@ from alertrules import (
 
 from policies.inputs.budget import load_budget
 from policies.render.helm import Helm
-from policies.render.render import Render, RenderSettings, render_environment
+from policies.render.helmcalls import RenderSettings
+from policies.render.render import Render, render_environment
 
 ALERT_NAME = re.compile(r"^PromptedForgeMCP[A-Z][A-Za-z0-9]*$")
 SEVERITIES = frozenset({"info", "warning", "critical"})

@@ -11,7 +11,8 @@ from sessionrenders import CACHE_FORMAT, CachedRenders, load, render_key, store
 
 from policies import CHART_DIR
 from policies.render.helm import Helm
-from policies.render.render import RenderSettings, helm_template_args, render_environment, values_file_for
+from policies.render.helmcalls import RenderSettings, helm_template_args, values_file_for
+from policies.render.render import render_environment
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from snapshotkit import (
 from policies.core.errors import InputError
 from policies.render.diffing import ABSENT
 from policies.render.helm import Helm
+from policies.render.helmcalls import RenderSettings
 from policies.render.manifests import parse_manifests
-from policies.render.render import Render, RenderSettings, render_environment
+from policies.render.render import Render, render_environment
 
 
 def test_should_match_the_golden_render(rendered: Render) -> None:

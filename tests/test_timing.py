@@ -17,15 +17,7 @@ import pytest
 import yaml
 
 from policies import CHART_DIR
-from policies.checks.timing import (
-    Operation,
-    Timing,
-    judge,
-    judge_stage,
-    lint_operation,
-    percentile,
-    time_operation,
-)
+from policies.checks.timing import judge, judge_stage
 from policies.cli import main
 from policies.core.errors import InputError
 from policies.engine import CheckRequest, run_check
@@ -33,7 +25,8 @@ from policies.inputs.budget import BUDGET_FILE, load_budget
 from policies.inputs.samples import default_runs
 from policies.render import helm as helm_module
 from policies.render.helm import Helm, HelmError
-from policies.render.render import RenderSettings
+from policies.render.helmcalls import Operation, RenderSettings, lint_operation
+from policies.render.helmtimes import Timing, percentile, time_operation
 
 TINY = 0.0001
 

@@ -20,13 +20,8 @@ from policies.core.errors import InputError
 from policies.inputs.budget import load_budget
 from policies.inputs.validation import validator_for
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, find_helm
-from policies.render.render import (
-    RELEASE_NAME,
-    RenderSettings,
-    check_values_schema,
-    load_values_layers,
-    render_environment,
-)
+from policies.render.helmcalls import RELEASE_NAME, RenderSettings
+from policies.render.render import check_values_schema, load_values_layers, render_environment
 
 ENVIRONMENTS = load_budget().environments
 MODELINE = "# yaml-language-server: $schema=values.schema.json"

@@ -24,7 +24,6 @@ from deepdiff import DeepDiff
 
 from policies import PACKAGE_DIR
 from policies.checks.rules._pods import SERVICE_KINDS, owning_hpa
-from policies.checks.timing import Timing
 from policies.core.atomic import write_text_atomic
 from policies.core.docpath import dig, mapping_at
 from policies.core.errors import InputError
@@ -34,6 +33,7 @@ from policies.core.quantity import QuantityError, format_cpu, format_memory, par
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.budget import Budget
 from policies.inputs.yamlsource import read_input_text
+from policies.render.helmtimes import Timing
 from policies.render.manifests import Manifest, ManifestIndex
 
 BASELINE_FILE = PACKAGE_DIR / "baseline.json"

@@ -22,8 +22,9 @@ from policies.core.ruledecl import Rule, declare
 from policies.inputs.yamlsource import KeyPath, dotted, load_yaml_file
 from policies.render.diffing import Difference, describe, diff_documents, index_documents
 from policies.render.helm import Helm, find_helm
+from policies.render.helmcalls import DEFAULT_SETTINGS, RenderSettings, helm_template_args
 from policies.render.manifests import ManifestIndex, parse_manifests
-from policies.render.render import DEFAULT_SETTINGS, Render, RenderSettings, ValuesLayers, helm_template_args
+from policies.render.render import Render, ValuesLayers
 from policies.render.rendercache import cached_stdout
 
 DRIFT_FILE = PACKAGE_DIR / "drift.yaml"

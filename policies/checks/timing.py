@@ -15,20 +15,19 @@ stage of a run is judged against the pipeline's helm validation SLA.
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from policies import CHART_DIR
 from policies.core.findings import Finding, failure
 from policies.core.outcome import Measurement
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.budget import Budget
-from policies.render.helm import Helm, HelmError
-from policies.render.render import DEFAULT_SETTINGS, RenderSettings, helm_template_args
+from policies.render.helm import Helm
+from policies.render.helmcalls import DEFAULT_SETTINGS, RenderSettings, operations
+from policies.render.helmtimes import Timing, time_operation
 
 STAGE_RULE = "pipeline.helm-validation"
 # helm lint/template/package failing outright is a broken chart, not a slow one: a safety rule.
@@ -46,94 +45,6 @@ RULES = declare(
     Rule(STAGE_RULE, "helm validation within pipeline.helmValidationSeconds",
          spec="Deployment Pipeline SLAs / CI/CD Performance"),
 )
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One helm invocation to time: `helm lint` of an environment, `helm package` of the chart, ..."""
-
-    budget_key: str  # lint | template | package (the key under `helm:` in the budget)
-    environment: str | None
-    args: tuple[str, ...]
-
-    @property
-    def name(self) -> str:
-        return f"helm {self.budget_key}"
-
-    @property
-    def rule(self) -> str:
-        return f"timing.helm-{self.budget_key}"
-
-
-def percentile(samples: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile: the smallest sample with at least `fraction` of samples at or below it."""
-    ordered = sorted(samples)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
-
-
-@dataclass(frozen=True)
-class Timing:
-    operation: Operation
-    samples: tuple[float, ...]
-    error: str | None = None  # helm failed, so there is nothing to time
-
-    @property
-    def median(self) -> float:
-        # The middle sample (the mean of the two middle ones); `statistics` costs more to import than to write.
-        ordered, middle = sorted(self.samples), len(self.samples) // 2
-        return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-    @property
-    def p95(self) -> float:
-        return percentile(self.samples, 0.95)
-
-
-def lint_operation(environment: str, settings: RenderSettings = DEFAULT_SETTINGS) -> Operation:
-    """`helm lint --strict` with the environment's values (helm lint takes no --api-versions)."""
-    args = ["lint", "--strict", str(settings.chart), "--kube-version", settings.kube_version]
-    for path in settings.values_files(environment):
-        args += ["--values", str(path)]
-    return Operation("lint", environment, tuple(args))
-
-
-def template_operation(environment: str, settings: RenderSettings = DEFAULT_SETTINGS) -> Operation:
-    """The same `helm template` command `render_environment` runs (values.yaml is the chart's own default)."""
-    return Operation("template", environment, tuple(helm_template_args(settings.values_files(environment), settings)))
-
-
-def package_operation(package_dir: Path, chart: Path = CHART_DIR) -> Operation:
-    return Operation("package", None, ("package", str(chart), "--destination", str(package_dir)))
-
-
-def operations(environments: Sequence[str], package_dir: Path, settings: RenderSettings = DEFAULT_SETTINGS
-               ) -> list[Operation]:
-    """What CI's helm validation runs: lint and template per environment, package once."""
-    ops: list[Operation] = []
-    for env in environments:
-        ops.append(lint_operation(env, settings))
-        ops.append(template_operation(env, settings))
-    ops.append(package_operation(package_dir, settings.chart))
-    return ops
-
-
-def time_operation(helm: Helm, operation: Operation, runs: int, *, warm_up: bool | None = None) -> Timing:
-    """`runs` timed runs, after a warm-up run when there is more than one (or when warm_up says so)."""
-    samples: list[float] = []
-    try:
-        if warm_up if warm_up is not None else runs > 1:
-            helm.run(*operation.args)
-        for _ in range(runs):
-            samples.append(helm.run(*operation.args).seconds)
-    except HelmError as exc:
-        return Timing(operation, tuple(samples) or (0.0,), error=exc.message)
-    return Timing(operation, tuple(samples))
-
-
-def time_template(helm: Helm, operation: Operation, render_seconds: float, runs: int) -> Timing:
-    """The checked render is the template sample; with more runs it is their warm-up instead."""
-    if runs <= 1:
-        return Timing(operation, (render_seconds,))
-    return time_operation(helm, operation, runs, warm_up=False)
 
 
 def judge(timing: Timing, budget: Budget) -> tuple[Measurement, Finding | None]:

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from policies.core.paths import display_path
 
+# The exit code of a run stopped by bad input (0 and 1 are a finished check's: policies/core/outcome.py).
+EXIT_INPUT_ERROR = 2
+
 
 class InputError(Exception):
     """Bad input, reported as one line naming the file, line, key and expectation."""

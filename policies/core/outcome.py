@@ -7,7 +7,7 @@ from typing import Any
 
 from policies.core.findings import Finding, Severity
 
-EXIT_OK, EXIT_FAILURES, EXIT_INPUT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FAILURES = 0, 1  # and EXIT_INPUT_ERROR, 2: policies/core/errors.py
 
 
 @dataclass(frozen=True)

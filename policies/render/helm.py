@@ -21,7 +21,6 @@ from functools import cache
 from pathlib import Path
 
 from policies import REPO_ROOT
-from policies.core.atomic import write_text_atomic
 from policies.core.errors import InputError
 
 MINIMUM_VERSION = (3, 14, 0)
@@ -204,4 +203,6 @@ def _remember_version(identity: str, text: str) -> None:
         return
     with suppress(OSError):  # a read-only tools folder only costs the next run a `helm version`
         VERSION_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        from policies.core.atomic import write_text_atomic  # lazy: only when a new binary is seen
+
         write_text_atomic(VERSION_CACHE, json.dumps({**known, identity: text}, indent=1, sort_keys=True) + "\n")

@@ -12,39 +12,13 @@ from typing import Any
 from policies import CHART_DIR
 from policies.inputs.validation import schema_errors
 from policies.inputs.yamlsource import KeyPath, SourcedYaml, load_yaml_file
-from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, HelmError, HelmResult, find_helm
+from policies.render.helm import Helm, HelmError, HelmResult, find_helm
+from policies.render.helmcalls import (
+    DEFAULT_SETTINGS,
+    RenderSettings,
+    helm_template_args,
+)
 from policies.render.manifests import ManifestIndex, parse_manifests
-
-# Extra APIs passed to helm as --api-versions. None: no template asks .Capabilities whether an
-# API exists, so every enabled object renders (and is checked) as a client-side install renders it.
-API_VERSIONS: tuple[str, ...] = ()
-
-RELEASE_NAME = "prompted-forge-mcp"
-NAMESPACE = "prompted-forge-mcp"
-
-
-def values_file_for(environment: str, chart: Path = CHART_DIR) -> Path:
-    return chart / f"values-{environment}.yaml"
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    """What decides a render besides the environment: the chart, the Kubernetes version and extra APIs it is
-    rendered for, and the overlays layered over every environment's values file (--values). The command line
-    builds one (policies/cli.py); the defaults are what `check` renders with."""
-
-    chart: Path = CHART_DIR
-    kube_version: str = DEFAULT_KUBE_VERSION
-    api_versions: tuple[str, ...] = API_VERSIONS
-    extra_values: tuple[Path, ...] = ()
-
-    def values_files(self, environment: str) -> list[Path]:
-        """The files helm is given for an environment: its own, then the overlays (values.yaml is the chart's)."""
-        return [values_file_for(environment, self.chart), *self.extra_values]
-
-
-# What `check` renders with when the command line changes nothing.
-DEFAULT_SETTINGS = RenderSettings()
 
 
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -159,23 +133,6 @@ class Render:
     @property
     def values(self) -> dict[str, Any]:
         return self.layers.merged
-
-
-def helm_template_args(
-    values_files: list[Path],
-    settings: RenderSettings = DEFAULT_SETTINGS,
-    *,
-    release: str = RELEASE_NAME,
-    namespace: str = NAMESPACE,
-) -> list[str]:
-    """`helm template` of the settings' chart with these values files (none: values.yaml alone)."""
-    args = ["template", release, str(settings.chart), "--namespace", namespace, "--kube-version",
-            settings.kube_version]
-    for path in values_files:
-        args += ["--values", str(path)]
-    for api in settings.api_versions:
-        args += ["--api-versions", api]
-    return args
 
 
 def render_environment(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-from policies.core.outcome import Outcome
+if TYPE_CHECKING:  # the command line reads FORMATS before helm starts: nothing else is imported then
+    from policies.core.outcome import Outcome
 
 # Format -> the reporter module that writes it, imported only when that format is asked for.
 FORMATS = {"table": "table", "json": "jsonreport", "markdown": "markdown", "junit": "junit", "github": "github",

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from policies.core.errors import InputError
-from policies.core.outcome import EXIT_INPUT_ERROR
+from policies.core.errors import EXIT_INPUT_ERROR, InputError
 from policies.reports.html import error_page
 
 HEADLINE = "ERROR: the check stopped on bad input (exit 2); nothing was judged"

@@ -18,7 +18,7 @@ import pytest
 from e2e.kube import RELEASE, Cluster, ClusterError, Release, unreachable_reason
 from policies.inputs.budget import load_budget
 from policies.render.helm import Helm, HelmError
-from policies.render.render import values_file_for
+from policies.render.helmcalls import values_file_for
 
 PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
 
