@@ -7,10 +7,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from policies import CHART_DIR
-from policies.helmwork import HelmPlan, HelmWork
+from policies.helmwork import SWITCH_INTERVAL, HelmPlan, HelmWork
 from policies.render.helm import Helm
 from policies.render.helmcalls import RenderSettings, helm_template_args
 from policies.render.rendercache import cached_stdout
@@ -112,3 +113,26 @@ def test_should_start_helm_before_importing_the_engine_the_budget_or_any_yaml_or
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.split("\n")[:2] == ["[]", "True"]
 
+
+def gated_helm(directory: Path, real: Helm) -> tuple[Helm, Path, Path]:
+    """NOT helm: a stub that notes it started, waits for a gate file (at most 60 s), then runs the real helm."""
+    started, gate = directory / "started", directory / "gate"
+    stub = directory / "gated-helm-stub"
+    stub.write_text(f"#!/bin/sh\ntouch {started}\nfor _ in $(seq 600); do [ -e {gate} ] && break; sleep 0.1; done\n"
+                    f'exec {real.path} "$@"\n', encoding="utf-8")
+    stub.chmod(0o755)
+    return Helm(path=stub, version=real.version), started, gate
+
+
+def test_should_hand_the_gil_over_often_only_while_the_timed_calls_run(helm, tmp_path):
+    default = sys.getswitchinterval()
+    stub, started, gate = gated_helm(tmp_path, helm)
+    with HelmWork(stub, HelmPlan(("production",), RenderSettings(chart=chart_copy(tmp_path)), timing_runs=1)) as work:
+        for _ in range(600):  # the first call is under way once the stub has started (a 60 s bound, not a timing)
+            if started.exists():
+                break
+            time.sleep(0.1)
+        during = sys.getswitchinterval()
+        gate.touch()
+        work.timings()
+    assert (during, sys.getswitchinterval()) == (SWITCH_INTERVAL, default)
