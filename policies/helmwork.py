@@ -12,7 +12,7 @@ environment's lint, more template samples when asked for, the chart's package), 
 checks finish while the last calls run. The render of the chart defaults (the drift guard's base,
 untimed) comes from the render cache or runs beside the others.
 
-While the timed calls run, the interpreter hands the GIL over every 0.5 ms instead of every 5 ms. The
+While helm runs, the interpreter hands the GIL over every 0.5 ms instead of every 5 ms. The
 thread that starts helm and reads its output needs the GIL for a moment at each step (the fork, each
 chunk of output, the exit), and the checks beside it hold it; at Python's default interval each of those
 moments can wait up to 5 ms, which adds to the wall time of every call and to the time measured for it.
@@ -48,8 +48,34 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# Seconds between GIL hand-overs while the timed calls run (Python's default is 0.005).
+# Seconds between GIL hand-overs while helm runs (Python's default is 0.005).
 SWITCH_INTERVAL = 0.0005
+
+
+class _QuickHandOver:
+    """The lower switch interval, held by every HelmWork whose calls are running: the first to start sets it,
+    the last to finish puts back what was there before (they may overlap in a library caller or a test)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._before = sys.getswitchinterval()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._holders == 0:
+                self._before = sys.getswitchinterval()
+                sys.setswitchinterval(min(SWITCH_INTERVAL, self._before))
+            self._holders += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0:
+                sys.setswitchinterval(self._before)
+
+
+_QUICK_HAND_OVER = _QuickHandOver()
 
 
 @dataclass(frozen=True)
@@ -109,10 +135,12 @@ class HelmWork:
     def close(self) -> None:
         """Start no further call, wait for the one running, and remove the package folder (idempotent)."""
         self._stop.set()
-        for thread in self._threads:
-            thread.join()
-        if self._package_dir:
-            self._package_dir.cleanup()
+        try:
+            for thread in self._threads:
+                thread.join()
+        finally:  # a second Ctrl-C during the join still removes the folder
+            if self._package_dir:
+                self._package_dir.cleanup()
 
     def __enter__(self) -> HelmWork:
         return self
@@ -125,33 +153,34 @@ class HelmWork:
 
     def _run_timed(self) -> None:
         plan, runs = self.plan, self.plan.timing_runs
-        default_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(SWITCH_INTERVAL, default_interval))
         try:
-            for env in plan.environments:
-                _settle(self._renders[env], lambda env=env: self._call(*plan.template(env).args))
-            timings: list[Timing] = []
-            if runs:
-                for env in plan.environments:
-                    self._check_stop()
-                    timings.append(time_operation(self.helm, plan.lint(env), runs))
-                    self._check_stop()
-                    timings.append(self._template_timing(env))
-                self._check_stop()
-                import tempfile  # lazy: imported here, after helm started, not before
-
-                self._package_dir = tempfile.TemporaryDirectory(prefix="helm-package-")
-                package = package_operation(Path(self._package_dir.name), plan.settings.chart)
-                timings.append(time_operation(self.helm, package, runs))
-            self._timings.set_result(timings)
+            with _QUICK_HAND_OVER:
+                self._run_calls(plan, runs)
         except BaseException as error:  # noqa: BLE001 - handed to whoever waits on the result
             self._timings.set_exception(error)
         finally:
             self.seconds = time.perf_counter() - self.started
-            sys.setswitchinterval(default_interval)
+
+    def _run_calls(self, plan: HelmPlan, runs: int) -> None:
+        for env in plan.environments:
+            _settle(self._renders[env], lambda env=env: self._call(*plan.template(env).args))
+        timings: list[Timing] = []
+        if runs:
+            for env in plan.environments:
+                self._check_stop()
+                timings.append(time_operation(self.helm, plan.lint(env), runs))
+                self._check_stop()
+                timings.append(self._template_timing(env))
+            self._check_stop()
+            import tempfile  # lazy: imported here, after helm started, not before
+
+            self._package_dir = tempfile.TemporaryDirectory(prefix="helm-package-")
+            package = package_operation(Path(self._package_dir.name), plan.settings.chart)
+            timings.append(time_operation(self.helm, package, runs))
+        self._timings.set_result(timings)
 
     def _template_timing(self, env: str) -> Timing:
-        """The checked render is the sample; with more runs it was their warm-up (policies/checks/timing.py)."""
+        """The checked render is the sample; with more runs it was their warm-up (policies/render/helmtimes.py)."""
         operation = self.plan.template(env)
         render = self._renders[env]
         if render.exception() is not None:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from policies.core.errors import InputError  # noqa: E402
 from policies.render.helm import DEFAULT_KUBE_VERSION, Helm, find_helm  # noqa: E402
-from policies.render.helmcalls import (
+from policies.render.helmcalls import (  # noqa: E402
     DEFAULT_SETTINGS,
     NAMESPACE,
     RELEASE_NAME,
@@ -39,7 +39,7 @@ from policies.render.helmcalls import (
     values_file_for,
 )
 from policies.render.manifests import Manifest, parse_manifests  # noqa: E402
-from policies.render.render import check_values_schema, load_values_layers
+from policies.render.render import check_values_schema, load_values_layers  # noqa: E402
 
 
 def context_flags(kube_context: str | None) -> list[str]:

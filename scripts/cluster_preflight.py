@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from policies.core.errors import InputError  # noqa: E402
 from policies.render.helmcalls import values_file_for  # noqa: E402
 from policies.render.manifests import Manifest  # noqa: E402
-from policies.render.render import render_environment
+from policies.render.render import render_environment  # noqa: E402
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 # klog's prefix (E1127 17:48:37.056737 9811 memcache.go:265] ...): kubectl's log lines, not its answer.

@@ -124,15 +124,38 @@ def gated_helm(directory: Path, real: Helm) -> tuple[Helm, Path, Path]:
     return Helm(path=stub, version=real.version), started, gate
 
 
-def test_should_hand_the_gil_over_often_only_while_the_timed_calls_run(helm, tmp_path):
+def wait_for(path: Path) -> None:
+    for _ in range(600):  # a 60 s bound for a stub to start, not a timing
+        if path.exists():
+            return
+        time.sleep(0.1)
+
+
+def test_should_hand_the_gil_over_often_only_while_helm_runs(helm, tmp_path):
     default = sys.getswitchinterval()
     stub, started, gate = gated_helm(tmp_path, helm)
     with HelmWork(stub, HelmPlan(("production",), RenderSettings(chart=chart_copy(tmp_path)), timing_runs=1)) as work:
-        for _ in range(600):  # the first call is under way once the stub has started (a 60 s bound, not a timing)
-            if started.exists():
-                break
-            time.sleep(0.1)
+        wait_for(started)
         during = sys.getswitchinterval()
         gate.touch()
         work.timings()
     assert (during, sys.getswitchinterval()) == (SWITCH_INTERVAL, default)
+
+
+def test_should_keep_the_quick_hand_over_until_the_last_of_two_overlapping_runs_ends(helm, tmp_path):
+    default = sys.getswitchinterval()
+    chart = chart_copy(tmp_path)
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first_stub, first_started, first_gate = gated_helm(tmp_path / "first", helm)
+    second_stub, second_started, second_gate = gated_helm(tmp_path / "second", helm)
+    first = HelmWork(first_stub, HelmPlan(("production",), RenderSettings(chart=chart), timing_runs=0))
+    second = HelmWork(second_stub, HelmPlan(("production",), RenderSettings(chart=chart), timing_runs=0))
+    wait_for(first_started)
+    wait_for(second_started)
+    first_gate.touch()
+    first.close()
+    after_first = sys.getswitchinterval()
+    second_gate.touch()
+    second.close()
+    assert (after_first, sys.getswitchinterval()) == (SWITCH_INTERVAL, default)

@@ -9,7 +9,7 @@ way three would. `--timing-runs N` with N > 1 adds a warm-up run (first exec,
 cold page cache) that is thrown away and takes N samples; the median is judged
 and the p95 (nearest rank) shows the spread. Every report says how many samples
 a figure rests on. A time is helm's process wall time as `Helm.run` measures it;
-timed calls never overlap each other (see `Helm.serialised`). The whole helm
+timed calls never overlap each other (policies/helmwork.py runs them one after another). The whole helm
 stage of a run is judged against the pipeline's helm validation SLA.
 """
 
