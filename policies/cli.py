@@ -60,6 +60,14 @@ def positive_seconds(text: str) -> float:
     return seconds
 
 
+def calendar_date(text: str) -> dt.date:
+    """--today: a calendar date written YYYY-MM-DD (argparse's own message would name `fromisoformat`)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, found {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m policies", description="Performance-budget checks for the chart.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -90,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CI figures (YAML/JSON) to judge against the budget's tiers and SLAs")
     check.add_argument("--baseline", type=Path, metavar="FILE",
                        help="compare figures and rendered totals with this baseline (make baseline)")
-    check.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today(), metavar="YYYY-MM-DD",
+    check.add_argument("--today", type=calendar_date, default=dt.date.today(), metavar="YYYY-MM-DD",
                        help="the date waivers, enforce-from dates and the budget review are judged against")
     baseline = commands.add_parser("baseline", help="rewrite the baseline: helm timings, rendered totals, CI figures")
     baseline.add_argument("--output", type=Path, metavar="FILE",

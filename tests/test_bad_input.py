@@ -220,6 +220,7 @@ def test_should_exit_2_the_same_way_in_every_subcommand(tmp_path: Path, args: li
 # reports of an earlier run replaced (as `make check MODE=bogus` or `TIMING_RUNS=abc` would otherwise leave them).
 RUNS_EXPECTED = "expected a whole number of runs, 0 or more (0: no timing)"
 SECONDS_EXPECTED = "expected a number of seconds greater than 0"
+DATE_EXPECTED = "expected a date written YYYY-MM-DD"
 
 
 @pytest.mark.parametrize(("option", "expected"), [
@@ -230,6 +231,8 @@ SECONDS_EXPECTED = "expected a number of seconds greater than 0"
     (["--helm-timeout", "0"], f"argument --helm-timeout: {SECONDS_EXPECTED}, found '0'"),
     (["--helm-timeout", "inf"], f"argument --helm-timeout: {SECONDS_EXPECTED}, found 'inf'"),
     (["--helm-timeout", "soon"], f"argument --helm-timeout: {SECONDS_EXPECTED}, found 'soon'"),
+    (["--today", "2026-02-30"], f"argument --today: {DATE_EXPECTED}, found '2026-02-30'"),
+    (["--today", "27/11/2026"], f"argument --today: {DATE_EXPECTED}, found '27/11/2026'"),
 ])
 def test_should_replace_earlier_reports_when_an_option_is_bad(
     tmp_path: Path, option: list[str], expected: str, capsys: pytest.CaptureFixture[str],
