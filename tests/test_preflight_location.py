@@ -94,8 +94,9 @@ def test_should_write_the_located_error_into_every_report(tmp_path: Path, capsys
     assert summary["message"] == f"{STAGING}:22:5: key 'budgetGuard.requests.cpu': {said}"
     for name in ("check.md", "junit.xml", "check.html"):
         assert f"{STAGING}:22:5: key " in (reports / name).read_text(encoding="utf-8"), name
-    assert output.read_text(encoding="utf-8").startswith(
-        f"::error file={STAGING},line=22,title=performance budget: bad input::")
+    # The same annotation the run printed: on the values line and column, the key before the message.
+    assert output.read_text(encoding="utf-8") == (
+        f"::error file={STAGING},line=22,col=5,title=bad input (exit 2)::key 'budgetGuard.requests.cpu': {said}\n")
 
 
 @pytest.mark.parametrize("said", [

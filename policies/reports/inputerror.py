@@ -10,6 +10,7 @@ import json
 import xml.etree.ElementTree as ET
 
 from policies.core.errors import EXIT_INPUT_ERROR, InputError
+from policies.reports.github import input_error
 from policies.reports.html import error_page
 
 HEADLINE = "ERROR: the check stopped on bad input (exit 2); nothing was judged"
@@ -35,18 +36,6 @@ def _junit(error: InputError) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _github(error: InputError) -> str:
-    def escape(text: str, in_property: bool = False) -> str:
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return text.replace(":", "%3A").replace(",", "%2C") if in_property else text
-
-    props = [f"file={escape(error.file, True)}"] if error.file else []
-    if error.file and error.line:
-        props.append(f"line={error.line}")
-    props.append("title=performance budget: bad input")
-    return f"::error {','.join(props)}::{escape(str(error))}\n"
-
-
 def _html(error: InputError) -> str:
     return error_page(HEADLINE, str(error))
 
@@ -55,7 +44,7 @@ def _table(error: InputError) -> str:
     return f"{HEADLINE}\n  {error}\n"
 
 
-ERROR_FORMATS = {"json": _json, "markdown": _markdown, "junit": _junit, "github": _github, "table": _table,
+ERROR_FORMATS = {"json": _json, "markdown": _markdown, "junit": _junit, "github": input_error, "table": _table,
                  "html": _html}
 
 
