@@ -13,7 +13,7 @@ from policies.checks import kubeschema
 from policies.checks.kubeschema import RULE, UNKNOWN_KIND_RULE, chart_kube_versions, validate_manifests
 from policies.core.errors import InputError
 from policies.core.findings import Finding
-from policies.render.manifests import Manifest
+from policies.render.manifests import Manifest, parse_manifests
 from policies.render.render import Render
 
 DEPLOYMENT_TEMPLATE = "prompted-forge-mcp/templates/deployment.yaml"
@@ -197,3 +197,12 @@ def test_should_catch_a_typo_inside_a_passthrough_value_after_rendering(
     render = render_overlay("staging", {"securityContext": {"runAsNonroot": True}})
     findings = validate_manifests([render.manifests.get("Deployment")], KUBE_VERSIONS[:1], "staging")
     assert _only(findings).field == "spec.template.spec.containers[0].securityContext.runAsNonroot"
+
+
+def test_should_point_at_the_line_of_a_label_key_with_dots_in_it(tmp_path: Path) -> None:
+    text = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n    app: web\n"
+            "    app.kubernetes.io/name: 5\nspec:\n  ports:\n    - port: 80\n")
+    manifests = parse_manifests(text, origin=tmp_path / "extra.yaml")
+    finding = _only(validate_manifests(manifests, ["1.31"], "staging"))
+    assert (finding.rule, finding.resource, finding.field, finding.file, finding.line) == (
+        RULE, "Service/web", 'metadata.labels["app.kubernetes.io/name"]', str(tmp_path / "extra.yaml"), 7)

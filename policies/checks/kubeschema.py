@@ -25,7 +25,7 @@ from policies.checks.chartmeta import minors_in_range
 from policies.core.errors import InputError
 from policies.core.findings import Finding, failure
 from policies.core.ruledecl import Rule, declare
-from policies.inputs.yamlsource import dotted, load_yaml_file
+from policies.inputs.yamlsource import load_yaml_file
 from policies.render.manifests import Manifest
 
 RULE = "schema.kubernetes"
@@ -171,19 +171,33 @@ def _short(value: Any) -> str:
     return text if len(text) <= _ACTUAL_LIMIT else text[: _ACTUAL_LIMIT - 1] + "…"
 
 
+def _field(path: Sequence[str | int]) -> str:
+    """A field path as findings write it; a key with a dot in it (`app.kubernetes.io/name`, a label or an
+    annotation) is quoted, `metadata.labels["app.kubernetes.io/name"]`, so its line can be found."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif any(mark in part for mark in '.[]"'):
+            out += f"[{json.dumps(part)}]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
 def _describe(error: jsonschema.ValidationError) -> tuple[str, str, str, str]:
     """(field path, expected, actual, message) for one schema error."""
     path = tuple(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = error.schema.get("properties", {})
         unknown = sorted(key for key in error.instance if key not in known)
-        field = dotted((*path, unknown[0])) if unknown else dotted(path)
+        field = _field((*path, unknown[0])) if unknown else _field(path)
         expected = f"one of: {', '.join(sorted(known))}" if known else "no fields"
         return field, expected, ", ".join(unknown), f"unknown field {', '.join(map(repr, unknown))}"
     if error.validator in ("oneOf", "anyOf") and error.context:
         return _describe(jsonschema.exceptions.best_match(error.context))
     expected = f"{error.validator}: {_short(error.validator_value)}"
-    return dotted(path), expected, _short(error.instance), error.message
+    return _field(path), expected, _short(error.instance), error.message
 
 
 def _where(manifest: Manifest, field: str | None) -> dict[str, Any]:
