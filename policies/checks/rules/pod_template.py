@@ -4,17 +4,15 @@ The API server refuses the object otherwise, yet the strict schema accepts a nul
 container list, and a workload without a pod spec drops out of every pod rule (Manifest.pod_spec() is None):
 without this rule such a render would pass the gate.
 
-What the Kubernetes API requires (API reference; the OpenShift/OKD pages reproduce its `Required` lists):
-- DeploymentSpec, StatefulSetSpec, DaemonSetSpec, JobSpec: `template` is required
-  (https://docs.okd.io/4.14/rest_api/workloads_apis/job-batch-v1.html, ".spec Required: template";
-  https://pub.dev/documentation/pulumi_kubernetes/latest/apps/DeploymentSpec/DeploymentSpec.html,
-  "required Input<PodTemplateSpec> template"). ReplicaSetSpec and ReplicationControllerSpec list it as optional,
-  but validation still demands a pod template with containers, so the object is refused all the same.
-- CronJobSpec: `schedule` and `jobTemplate` are required, and the Job it makes needs its template
-  (https://docs.okd.io/4.11/rest_api/workloads_apis/cronjob-batch-v1.html, ".spec Required: schedule, jobTemplate").
-- PodSpec: `containers` is required, and "There must be at least one container in a Pod"
-  (https://docs.redhat.com/en/documentation/openshift_container_platform/4.17/html/workloads_apis/pod-v1,
-  ".spec Required: containers"; https://pub.dev/documentation/kubernetes/latest/io.k8s.api.core.v1/PodSpec/containers.html).
+What the Kubernetes API requires, as its OpenAPI definitions say (the `required` lists and descriptions in the
+definitions the schema check validates against, io.k8s.api.* in kubernetes-validate's 1.31-1.35 files; the API
+reference, https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/, prints the same lists):
+- DeploymentSpec, StatefulSetSpec, DaemonSetSpec and JobSpec require `template`. ReplicaSetSpec and
+  ReplicationControllerSpec list it as optional, but validation still demands a pod template with containers,
+  so the object is refused all the same.
+- CronJobSpec requires `schedule` and `jobTemplate`, and the Job it makes needs its template.
+- PodSpec requires `containers` ("containers ([]Container), required"), and its description says "There must be
+  at least one container in a Pod".
 - A JSON (or YAML) null decodes as if the field were absent: Go's encoding/json sets a pointer, map or slice to
   nil and leaves any other value untouched, "because null is often used in JSON to mean 'not present'"
   (https://github.com/golang/go/issues/33835 quotes the encoding/json documentation). So `template: null` is a
