@@ -19,6 +19,7 @@ from policies import CHART_DIR, REPO_ROOT
 from policies.cli import main
 from policies.core.paths import display_path
 from policies.inputs.budget import BUDGET_FILE
+from policies.render import helm as helm_module
 from policies.render.helm import find_helm
 
 EXIT_INPUT_ERROR = 2
@@ -142,8 +143,9 @@ BAD_INPUTS: dict[str, Callable[[Path], Invocation]] = {
     "budget-missing-section": budget_missing_a_section,
     "template-fails": template_fails_to_render,
 }
-# A broken helm, given as $HELM: run as a user runs it, `python -m policies` in a new process (the helm a
-# process finds is looked up once per process), which also shows the command's own exit code and stderr.
+# A broken helm, given as $HELM. The helm a process finds is looked up once per process (find_helm is
+# cached), so each case clears that lookup before and after it, and keeps the version cache in its own folder:
+# `main` in this process then meets the broken helm exactly as a new `python -m policies` would.
 BAD_HELMS: dict[str, Callable[[Path], Invocation]] = {
     "helm-missing": helm_missing,
     "helm-not-executable": helm_not_executable,
@@ -153,10 +155,20 @@ BAD_HELMS: dict[str, Callable[[Path], Invocation]] = {
 
 
 def run_check(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m policies check` in a new process: the entry point itself, as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "policies", "check", *args], cwd=cwd, env={**os.environ, **env},
         capture_output=True, text=True, timeout=120,
     )
+
+
+def run_main(argv: list[str]) -> int:
+    """`main` in this process, ending as `python -m policies` ends: its return value, or the code of the
+    SystemExit it raises (argparse's own exit for an option it cannot parse)."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
 
 
 def assert_one_clear_error(code: int, stdout: str, stderr: str, invocation: Invocation) -> None:
@@ -183,11 +195,22 @@ def test_should_exit_2_with_a_clear_message_for_bad_input(
 
 @pytest.mark.parametrize("make_invocation", BAD_HELMS.values(), ids=BAD_HELMS.keys())
 def test_should_exit_2_with_a_clear_message_for_a_broken_helm(
-    tmp_path: Path, make_invocation: Callable[[Path], Invocation]
+    tmp_path: Path, make_invocation: Callable[[Path], Invocation], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     invocation = make_invocation(tmp_path)
-    result = run_check(invocation.args, invocation.env, cwd=tmp_path)
-    assert_one_clear_error(result.returncode, result.stdout, result.stderr, invocation)
+    for name, value in invocation.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(helm_module, "VERSION_CACHE", tmp_path / "versions.json")
+    monkeypatch.chdir(tmp_path)
+    helm_module.find_helm.cache_clear()
+    capsys.readouterr()
+    try:
+        code = main(["check", *invocation.args])
+    finally:
+        helm_module.find_helm.cache_clear()  # the next test finds the pinned helm again
+    out, err = capsys.readouterr()
+    assert_one_clear_error(code, out, err, invocation)
 
 
 def test_should_pass_the_same_check_with_good_input(tmp_path: Path) -> None:
@@ -205,14 +228,19 @@ def test_should_pass_the_same_check_with_good_input(tmp_path: Path) -> None:
      "error: argument --timing-runs: expected a whole number of runs, 0 or more (0: no timing), found 'many'\n"),
     (["docs", "--unknown"], "unrecognized arguments"),
 ])
-def test_should_exit_2_the_same_way_in_every_subcommand(tmp_path: Path, args: list[str], expected: str) -> None:
+def test_should_exit_2_the_same_way_in_every_subcommand(
+    tmp_path: Path, args: list[str], expected: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     output = tmp_path / "baseline.json"
     where = ["--output", str(output)] if args[0] == "baseline" else []
-    result = subprocess.run([sys.executable, "-m", "policies", *args, *where], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
-    assert "Traceback" not in result.stderr + result.stdout
-    assert result.returncode == EXIT_INPUT_ERROR, result.stderr
-    assert expected in result.stderr
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    code = run_main([*args, *where])  # an uncaught exception fails the test, as a traceback would
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err + out
+    assert code == EXIT_INPUT_ERROR, err
+    assert expected in err
     assert not output.exists()  # nothing half-written
 
 
