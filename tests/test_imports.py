@@ -14,6 +14,8 @@ registry) is not an edge back from the submodules.
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping, Set
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -56,7 +58,13 @@ def import_graph(package_dir: Path = PACKAGE_DIR) -> dict[str, set[str]]:
     return {name: imported_modules(path, known, package_dir) for name, path in paths.items()}
 
 
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+@cache
+def harness_graph() -> Mapping[str, Set[str]]:
+    """The graph of the harness itself, read once per test process: six tests ask the same question of it."""
+    return {name: frozenset(imports) for name, imports in import_graph().items()}
+
+
+def cycles(graph: Mapping[str, Set[str]]) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan), each sorted."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -89,7 +97,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_should_find_no_import_cycle_among_the_harness_modules():
-    assert cycles(import_graph()) == []
+    assert cycles(harness_graph()) == []
 
 
 def fake_package(root: Path, files: dict[str, str]) -> Path:
@@ -144,18 +152,18 @@ def layer_of(module: str) -> int | None:
     return max(found, default=None, key=lambda i: len(LAYERS[i]))
 
 
-def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+def upward_imports(graph: Mapping[str, Set[str]]) -> list[tuple[str, str]]:
     """Every import of a later stage (or, with a layer unknown, of anything): (importer, imported)."""
     return sorted((name, imported) for name, imports in graph.items() for imported in imports
                   if layer_of(name) is None or layer_of(imported) is None or layer_of(imported) > layer_of(name))
 
 
 def test_should_place_every_harness_module_in_a_stage():
-    assert [name for name in import_graph() if layer_of(name) is None] == []
+    assert [name for name in harness_graph() if layer_of(name) is None] == []
 
 
 def test_should_import_only_from_the_same_stage_or_the_ones_before_it():
-    assert upward_imports(import_graph()) == []
+    assert upward_imports(harness_graph()) == []
 
 
 def test_should_see_a_stage_importing_a_later_one(tmp_path: Path):
@@ -178,5 +186,5 @@ MAY_IMPORT = {
 
 @pytest.mark.parametrize("module", sorted(MAY_IMPORT))
 def test_should_import_the_top_of_the_flow_only_from_above(module: str):
-    importers = {name for name, imports in import_graph().items() if module in imports}
+    importers = {name for name, imports in harness_graph().items() if module in imports}
     assert importers <= MAY_IMPORT[module]
