@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from rulekit import safe_dump
 from snapshotkit import running_in_ci
 
 from policies.render.manifests import ManifestIndex
@@ -87,7 +87,7 @@ def _run(promtool: str, args: list[str], directory: Path) -> PromtoolRun:
 
 def write_rule_file(groups: list[dict[str, Any]], directory: Path) -> Path:
     path = directory / "rules.yaml"
-    path.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
+    path.write_text(safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -102,6 +102,6 @@ def run_rule_tests(promtool: str, groups: list[dict[str, Any]], test_groups: lis
     """`promtool test rules` of the test groups against the rule groups."""
     rules = write_rule_file(groups, directory)
     tests = directory / "tests.yaml"
-    tests.write_text(yaml.safe_dump({"rule_files": [rules.name], "evaluation_interval": evaluation_interval,
+    tests.write_text(safe_dump({"rule_files": [rules.name], "evaluation_interval": evaluation_interval,
                                      "tests": test_groups}, sort_keys=False), encoding="utf-8")
     return _run(promtool, ["test", "rules", tests.name], directory)

@@ -49,7 +49,7 @@ def run_rule(check: Check, docs: list[dict[str, Any]], environment: str, budget:
 def run_rule_on_file(check: Check, docs: list[dict[str, Any]], environment: str, budget: Budget,
                      path: Path) -> list[Finding]:
     """Run a rule as `check --manifests` would: docs written to `path`, findings located in it."""
-    path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+    path.write_text(safe_dump_all(docs, sort_keys=False), encoding="utf-8")
     ctx = CheckContext(environment, budget, ManifestIndex(parse_manifests(path.read_text(encoding="utf-8"),
                                                                           origin=path)))
     return [locate(finding, ctx, CHART_DIR) for finding in check(ctx)]
@@ -87,7 +87,23 @@ _FIELD_STEP = re.compile(r'\.?([^.\[\]]+)|\[(\d+|\*)\]|\[name=([^\]]*)\]|\[("(?:
 Expected = tuple[str, str | None, str | None]  # (rule, resource, field): where comes from the written file
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+# The safe dumper with libyaml's emitter: the same documents as yaml.safe_dump, written about eight times faster
+# (a production render: 3 ms against 22 ms). Long strings may fold at other places; every test reads the lines it
+# expects from the file it wrote, never from another dumper's output.
+SafeCDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def safe_dump(data: Any, **options: Any) -> str:
+    """yaml.safe_dump through libyaml's emitter."""
+    return yaml.dump(data, Dumper=SafeCDumper, **options)
+
+
+def safe_dump_all(docs: Iterable[Any], **options: Any) -> str:
+    """yaml.safe_dump_all through libyaml's emitter."""
+    return yaml.dump_all(docs, Dumper=SafeCDumper, **options)
+
+
+class _Dumper(SafeCDumper):  # type: ignore[misc,valid-type]
     """The safe dumper, remembering how each scalar resolves: the resolver tries every implicit pattern on every
     scalar of every case, and the answer depends on the scalar's text alone (the safe dumper has no path
     resolvers), so the same text never needs resolving twice."""

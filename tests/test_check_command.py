@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rulekit import safe_dump_all
 
 from policies import REPO_ROOT
 from policies.catalogue import rule_class
@@ -93,7 +94,7 @@ def test_should_check_prerendered_manifests(tmp_path, capsys, render_env):
     deployment = next(d for d in docs if d["kind"] == "Deployment")
     deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] = 1
     manifests = tmp_path / "rendered.yaml"
-    manifests.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    manifests.write_text(safe_dump_all(docs), encoding="utf-8")
     code, report = run_json(capsys, "--env", "production", "--manifests", str(manifests), "--mode", "enforce")
     assert code == 1
     hit = next(f for f in report["findings"] if f["rule"] == "rollout.max-unavailable")

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from rulekit import app_container, editable_docs, find_doc
+from rulekit import app_container, editable_docs, find_doc, safe_dump_all
 
 from policies.cli import main
 
@@ -25,7 +24,7 @@ def check_file(render_env, tmp_path: Path, capsys, mutate: Callable[[Docs], None
     docs = editable_docs(render_env("production"))
     mutate(docs)
     path = tmp_path / "production.yaml"
-    path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+    path.write_text(safe_dump_all(docs, sort_keys=False), encoding="utf-8")
     code = main(["check", "--env", "production", "--manifests", str(path), "--mode", "enforce", "--format", "json",
                  "--timing-runs", "0"])
     report = json.loads(capsys.readouterr().out)
@@ -247,7 +246,7 @@ def rewrite_limits(replacement: str) -> Callable[[str], str]:
 def check_text(render_env, tmp_path: Path, capsys, edit: Callable[[str], str]) -> tuple[int, str, str]:
     docs = editable_docs(render_env("production"))
     path = tmp_path / "production.yaml"
-    path.write_text(edit(yaml.safe_dump_all(docs, sort_keys=False)), encoding="utf-8")
+    path.write_text(edit(safe_dump_all(docs, sort_keys=False)), encoding="utf-8")
     code = main(["check", "--env", "production", "--manifests", str(path), "--mode", "enforce", "--format", "json",
                  "--timing-runs", "0"])
     return code, capsys.readouterr().err, str(path)
@@ -316,7 +315,7 @@ def test_should_stop_with_exit_2_at_the_field_when_a_type_is_wrong(
     docs = editable_docs(render_env("production"))
     mutate(docs)
     path = tmp_path / "production.yaml"
-    path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
+    path.write_text(safe_dump_all(docs, sort_keys=False), encoding="utf-8")
 
     code = main(["check", "--env", "production", "--manifests", str(path), "--mode", "enforce", "--timing-runs", "0"])
 

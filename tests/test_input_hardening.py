@@ -13,8 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-import yaml
-from rulekit import editable_docs
+from rulekit import editable_docs, safe_dump_all
 
 from policies import CHART_DIR, REPO_ROOT
 from policies.cli import main
@@ -31,7 +30,7 @@ ALIAS_BOMB = "".join(
 @pytest.fixture(scope="module")
 def production_manifests(render_env, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("render") / "production.yaml"
-    path.write_text(yaml.safe_dump_all(editable_docs(render_env("production"))), encoding="utf-8")
+    path.write_text(safe_dump_all(editable_docs(render_env("production"))), encoding="utf-8")
     return path
 
 

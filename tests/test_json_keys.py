@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from rulekit import safe_dump_all
 
 from policies.checks.kubeschema import chart_kube_versions, validate_manifests
 from policies.cli import main
@@ -116,7 +117,7 @@ def _check_with_pod_label(render: Render, key: object, tmp_path: Path, capsys: A
     deployment = next(d for d in docs if d["kind"] == "Deployment")
     deployment["spec"]["template"]["metadata"]["labels"][key] = "label"
     manifests = tmp_path / "rendered.yaml"
-    manifests.write_text(yaml.safe_dump_all(docs, width=1000), encoding="utf-8")
+    manifests.write_text(safe_dump_all(docs, width=1000), encoding="utf-8")
     code = main(["check", "--format", "json", "--timing-runs", "0", "--env", "production",
                  "--manifests", str(manifests), "--mode", "enforce"])
     captured = capsys.readouterr()

@@ -7,9 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import yaml
 from builders import budget_with
-from rulekit import app_container, editable_docs, unguarded
+from rulekit import app_container, editable_docs, safe_dump_all, unguarded
 
 from policies.catalogue import rule_catalogue, rule_class
 from policies.core.findings import Severity
@@ -46,7 +45,7 @@ def test_should_fail_closed_for_a_rule_family_nobody_classed():
 
 def manifests_file(tmp_path: Path, docs: list[dict]) -> Path:
     path = tmp_path / "production.yaml"
-    path.write_text(yaml.safe_dump_all(docs), encoding="utf-8")
+    path.write_text(safe_dump_all(docs), encoding="utf-8")
     return path
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from rulekit import safe_dump_all
 
 from policies.cli import main
 from policies.render.render import Render
@@ -114,7 +114,7 @@ def _check(render: Render, change: Callable[[Doc], None], tmp_path: Path, capsys
     docs = render.manifests.docs()
     change(next(d for d in docs if d["kind"] == "Deployment"))
     manifests = tmp_path / "rendered.yaml"
-    manifests.write_text(yaml.safe_dump_all(docs, width=1000), encoding="utf-8")
+    manifests.write_text(safe_dump_all(docs, width=1000), encoding="utf-8")
     code = main(["check", "--format", "json", "--timing-runs", "0", "--env", "production",
                  "--manifests", str(manifests), "--mode", "enforce"])
     return code, manifests, json.loads(capsys.readouterr().out)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from builders import context
-from rulekit import RuleCase
+from rulekit import RuleCase, safe_dump_all
 
 from policies.checks.rules import rbac
 from policies.cli import main
@@ -151,7 +151,7 @@ def test_should_fail_the_issue_cases_in_manifests_input_at_their_lines(tmp_path:
     secrets["metadata"]["name"] = "pf-secrets"
     manifests = tmp_path / "rendered.yaml"
     docs = [*render_env("production").manifests.docs(), admin, everything, secrets]
-    manifests.write_text(yaml.safe_dump_all(docs, width=1000), encoding="utf-8")
+    manifests.write_text(safe_dump_all(docs, width=1000), encoding="utf-8")
     code = main(["check", "--format", "json", "--timing-runs", "0", "--env", "production",
                  "--manifests", str(manifests), "--mode", "warn"])
     report = json.loads(capsys.readouterr().out)

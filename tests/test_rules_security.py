@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from builders import (
     SELECTOR,
     TEST_SELECTOR,
@@ -27,7 +26,7 @@ from builders import (
     security_context,
     service,
 )
-from rulekit import Expected, FindingTuple, RuleCase, line_of
+from rulekit import Expected, FindingTuple, RuleCase, line_of, safe_dump_all
 
 from policies.checks.rules import network, security
 from policies.cli import main
@@ -303,7 +302,7 @@ def test_should_only_warn_of_a_system_namespace_in_manifests_input_at_its_line(
     service_doc = next(d for d in docs if d["kind"] == "Service")
     service_doc["metadata"]["namespace"] = "default"
     manifests = tmp_path / "rendered.yaml"
-    manifests.write_text(yaml.safe_dump_all(docs, width=1000), encoding="utf-8")
+    manifests.write_text(safe_dump_all(docs, width=1000), encoding="utf-8")
     code = main(["check", "--format", "json", "--timing-runs", "0", "--env", "production",
                  "--manifests", str(manifests), "--mode", "enforce"])
     report = json.loads(capsys.readouterr().out)

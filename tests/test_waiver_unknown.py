@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from builders import budget_with
-from rulekit import app_container, editable_docs, unguarded
+from rulekit import app_container, editable_docs, safe_dump_all, unguarded
 
 from policies.engine import CheckRequest, run_check
 from policies.inputs.budget import load_budget
@@ -23,7 +23,7 @@ def over_budget(render_env, tmp_path_factory) -> Path:
     docs = editable_docs(render_env("production"))
     app_container(docs)["resources"]["limits"]["memory"] = "1025Mi"
     path = tmp_path_factory.mktemp("render") / "production.yaml"
-    path.write_text(yaml.safe_dump_all(unguarded(docs)), encoding="utf-8")
+    path.write_text(safe_dump_all(unguarded(docs)), encoding="utf-8")
     return path
 
 
