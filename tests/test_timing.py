@@ -166,7 +166,10 @@ def test_should_read_the_default_run_count_from_the_environment(monkeypatch):
 
 # -- Failure injection: a helm that is slow on purpose -------------------------------------------------
 
-SLEEP_SECONDS = 0.3
+# The stub sleeps this long before every helm call, so a call never takes less: a limit below it fails
+# however fast the machine is. Each slow check sleeps three times in a row (timed calls never overlap).
+SLEEP_SECONDS = 0.15
+UNDER_THE_SLEEP = 0.1  # a limit the sleep alone exceeds
 
 
 def sleeping_helm(directory: Path, real: Helm) -> Helm:
@@ -186,13 +189,13 @@ def slow_check(tmp_path: Path, helm: Helm, limit: float, runs: int = 1):
 
 
 def test_should_fail_every_limit_when_a_stub_helm_sleeps_past_it(helm, tmp_path):
-    outcome = slow_check(tmp_path, helm, limit=SLEEP_SECONDS - 0.05)
+    outcome = slow_check(tmp_path, helm, limit=UNDER_THE_SLEEP)
     timing = sorted((f.rule, f.environment) for f in outcome.findings if f.rule.startswith("timing."))
     assert timing == [("timing.helm-lint", "development"), ("timing.helm-package", None),
                       ("timing.helm-template", "development")]
     assert outcome.exit_code == 1
     lint = next(f for f in outcome.findings if f.rule == "timing.helm-lint")
-    assert "(one sample), over the limit of 0.25 s" in lint.message
+    assert f"(one sample), over the limit of {UNDER_THE_SLEEP:g} s" in lint.message
     rows = {m.name: m for m in outcome.measurements if m.name.startswith("helm ") and m.name != "helm validation stage"}
     assert {name: (row.samples, row.status) for name, row in rows.items()} == {
         "helm lint": (1, "failure"), "helm template": (1, "failure"), "helm package": (1, "failure")}
@@ -203,7 +206,7 @@ def test_should_fail_the_limits_through_the_command_whose_helm_calls_start_befor
     """The CLI starts helm before it imports the engine: the same stub, as $HELM, fails the same limits."""
     stub = sleeping_helm(tmp_path, helm)
     budget = budget_copy(tmp_path, lambda data: [
-        data["helm"][op].__setitem__("limitSeconds", SLEEP_SECONDS - 0.05) for op in ("lint", "template", "package")])
+        data["helm"][op].__setitem__("limitSeconds", UNDER_THE_SLEEP) for op in ("lint", "template", "package")])
     monkeypatch.setenv("HELM", str(stub.path))
     monkeypatch.setattr(helm_module, "VERSION_CACHE", tmp_path / "versions.json")
     helm_module.find_helm.cache_clear()
