@@ -116,8 +116,9 @@ def helm_too_old(tmp_path: Path) -> Invocation:
 
 def helm_hanging(tmp_path: Path) -> Invocation:
     helm = _write(tmp_path / "helm", FAKE_HELM.format(version="v3.17.3", body="exec sleep 30"), mode=0o755)
-    return Invocation(["--env", "staging", "--helm-timeout", "1"], {"HELM": str(helm)},
-                      ("did not finish within 1 s", f"{helm} template"))
+    # Half a second: the stub answers `version` at once and never answers `template`, so only the wait changes.
+    return Invocation(["--env", "staging", "--helm-timeout", "0.5"], {"HELM": str(helm)},
+                      ("did not finish within 0.5 s", f"{helm} template"))
 
 
 def template_fails_to_render(tmp_path: Path) -> Invocation:
