@@ -30,6 +30,7 @@ REQUESTS = 3
 GENEROUS_MS = 4000  # far above loopback latency: a pass never depends on machine load
 TIGHT_MS = 50
 SLOW_SECONDS = 0.2  # four times TIGHT_MS: a fail never depends on machine load either
+CROWD_WINDOW_SECONDS = 0.01  # how long a request waits to meet another before it is served alone
 SCRIPT_TIMEOUT_SECONDS = 60
 
 
@@ -59,6 +60,12 @@ class Service(BaseHTTPRequestHandler):
             behaviour.most_in_flight = max(behaviour.most_in_flight, behaviour.in_flight)
             crowded = behaviour.in_flight > 1
         try:
+            if behaviour.crowded_delay and not crowded:
+                # Stay counted for a moment first: without it, a request served in microseconds is out of flight
+                # before the next client's connection is even accepted, so concurrent clients might never meet.
+                time.sleep(CROWD_WINDOW_SECONDS)
+                with behaviour.lock:
+                    crowded = behaviour.in_flight > 1
             time.sleep(behaviour.delays.get(self.path, 0.0) + (behaviour.crowded_delay if crowded else 0.0))
         finally:
             # Out of flight before the answer is written: a single client sends its next request as soon as it
