@@ -22,6 +22,7 @@ from referencing import Registry, Resource
 
 from policies import CHART_DIR, PACKAGE_DIR
 from policies.checks.chartmeta import minors_in_range
+from policies.core.docpath import key_step
 from policies.core.errors import InputError
 from policies.core.findings import Finding, failure
 from policies.core.ruledecl import Rule, declare
@@ -174,15 +175,7 @@ def _short(value: Any) -> str:
 def _field(path: Sequence[str | int]) -> str:
     """A field path as findings write it; a key with a dot in it (`app.kubernetes.io/name`, a label or an
     annotation) is quoted, `metadata.labels["app.kubernetes.io/name"]`, so its line can be found."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif any(mark in part for mark in '.[]"'):
-            out += f"[{json.dumps(part)}]"
-        else:
-            out += f".{part}" if out else part
-    return out
+    return "".join(f"[{part}]" if isinstance(part, int) else key_step(part) for part in path).removeprefix(".")
 
 
 def _describe(error: jsonschema.ValidationError) -> tuple[str, str, str, str]:

@@ -19,6 +19,7 @@ part of the field path they report.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 Path = str | tuple[str, ...]
@@ -46,3 +47,9 @@ def dig(doc: Any, path: Path, default: Any = None) -> Any:
 def mapping_at(doc: Any, path: Path) -> Any:
     """The mapping at `path`: {} when it is missing, null or empty (a truthy non-mapping is returned as it is)."""
     return dig(doc, path) or {}
+
+
+def key_step(key: str) -> str:
+    """One key of a field path as findings write it: `.cpu`, or `["requests.cpu"]` for a key with a dot (or a
+    bracket or quote) in it, which a dotted path would read as several keys and could not locate."""
+    return f"[{json.dumps(key)}]" if any(mark in key for mark in '.[]"') else f".{key}"

@@ -29,7 +29,7 @@ from policies.checks.guardsizing import (
 from policies.checks.rules._pods import EPHEMERAL, containers, owning_hpa
 from policies.checks.rules.probes import probe_value
 from policies.checks.rules.rollout import scaled
-from policies.core.docpath import dig, mapping_at
+from policies.core.docpath import dig, key_step, mapping_at
 from policies.core.findings import Finding
 from policies.core.quantity import FORMATTERS, QuantityError, parse_resource
 from policies.core.ruleclass import BUDGET, SAFETY
@@ -254,7 +254,7 @@ def _pod_resources_field(workload: Manifest, field: str) -> str:
 
 def _hard_field(written: str) -> str:
     """The field path of a quota key: `requests.cpu` is one key of spec.hard, not spec.hard.requests.cpu."""
-    return f'spec.hard["{written}"]' if "." in written else f"spec.hard.{written}"
+    return f"spec.hard{key_step(written)}"
 
 
 def _quota_inputs(key: str) -> tuple[tuple[str, ...], ...]:

@@ -28,7 +28,7 @@ from typing import Any
 
 from policies.checks.context import CheckContext
 from policies.checks.rules._pods import EPHEMERAL, ContainerRef, pod_containers, pod_metadata
-from policies.core.docpath import dig
+from policies.core.docpath import dig, key_step
 from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
@@ -192,7 +192,7 @@ def _pod_level(pod: _Pod) -> Iterator[Finding]:
         if key.startswith(APPARMOR_ANNOTATION) and not _apparmor_annotation_allowed(value):
             yield pod.fail("pss.baseline.apparmor", f"the AppArmor annotation for container "
                            f"{key.removeprefix(APPARMOR_ANNOTATION)!r} is {value!r}",
-                           f'{metadata_path}.annotations["{key}"]', "runtime/default or localhost/<profile>",
+                           f"{metadata_path}.annotations{key_step(key)}", "runtime/default or localhost/<profile>",
                            value, ("podAnnotations",))
 
 
