@@ -31,11 +31,13 @@ from policies.render.manifests import Manifest
 
 RULE = "schema.kubernetes"
 UNKNOWN_KIND_RULE = "schema.kubernetes.unknown-kind"
+# The control every rule below implements.
+STRICT_SCHEMAS = "Kubernetes OpenAPI schemas (strict), every version in Chart.yaml kubeVersion"
 RULES = declare(
     Rule(RULE, "every rendered document is valid, strictly, for each Kubernetes version in the chart's range",
-         control="Kubernetes OpenAPI schemas (strict), every version in Chart.yaml kubeVersion"),
+         control=STRICT_SCHEMAS),
     Rule(UNKNOWN_KIND_RULE, "every rendered kind has a schema (built in or a pinned CRD)",
-         control="Kubernetes OpenAPI schemas (strict), every version in Chart.yaml kubeVersion"),
+         control=STRICT_SCHEMAS),
 )
 CRD_DIR = PACKAGE_DIR / "crds"
 SCHEMA_ROOT = Path(kubernetes_validate.__file__).resolve().parent / "kubernetes-json-schema"

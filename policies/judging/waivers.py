@@ -22,12 +22,14 @@ from policies.inputs.validation import validate_or_raise
 from policies.inputs.yamlsource import load_yaml_file
 
 WAIVERS_SCHEMA = PACKAGE_DIR / "waivers.schema.json"
+# The control every rule below implements.
+WAIVERS_FILE_CONTROL = "project: policies/waivers.yaml"
 RULES = declare(
-    Rule("waiver.expired", "a waiver past its expiry date", control="project: policies/waivers.yaml"),
+    Rule("waiver.expired", "a waiver past its expiry date", control=WAIVERS_FILE_CONTROL),
     Rule("waiver.unused", "a waiver that matched no finding in the environments it covers",
-         control="project: policies/waivers.yaml"),
+         control=WAIVERS_FILE_CONTROL),
     Rule("waiver.unknown", "a waiver names an environment, rule id or resource that does not exist (a typo waives "
-                           "nothing, silently)", control="project: policies/waivers.yaml"),
+                           "nothing, silently)", control=WAIVERS_FILE_CONTROL),
 )
 
 

@@ -18,22 +18,22 @@ from policies.checks.context import CheckContext
 from policies.checks.rules._pods import pod_labels, service_workloads
 from policies.core.docpath import dig, mapping_at
 from policies.core.findings import Finding
-from policies.core.ruledecl import Rule, declare
+from policies.core.ruledecl import HARDENED_DEFAULTS, Rule, declare
 from policies.render.manifests import Manifest
 
 RULES = declare(
     Rule("security.network-policy", "every pod the chart renders, helm test pods included, is selected by a "
                                     "NetworkPolicy of type Ingress",
-         control="project hardened defaults (docs: STYLE.md chart habits)"),
+         control=HARDENED_DEFAULTS),
     Rule("security.network-policy-ports", "ingress is open only to the ports the Service targets "
                                           "(http, and metrics where metrics are on)",
-         control="project hardened defaults (docs: STYLE.md chart habits)"),
+         control=HARDENED_DEFAULTS),
     Rule("security.network-policy-egress", "a helm hook pod accepts no ingress and reaches only the service's pods on "
                                            "their container ports, and DNS",
-         control="project hardened defaults (docs: STYLE.md chart habits)"),
+         control=HARDENED_DEFAULTS),
     Rule("security.network-policy-admits-test", "the service's NetworkPolicy admits the helm test pod on every port "
                                                 "the test pod may reach",
-         control="project hardened defaults (docs: STYLE.md chart habits)"),
+         control=HARDENED_DEFAULTS),
 )
 DNS_PORT = 53
 

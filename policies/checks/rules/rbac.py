@@ -17,16 +17,18 @@ from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.render.manifests import Manifest
 
+# The control every rule below implements.
+RBAC_PRACTICES = "Kubernetes RBAC good practices"
 RULES = declare(
     Rule("rbac.privileged-binding", "no RoleBinding or ClusterRoleBinding grants the cluster-admin, admin or edit "
-                                    "ClusterRole", control="Kubernetes RBAC good practices"),
+                                    "ClusterRole", control=RBAC_PRACTICES),
     Rule("rbac.wildcard", "Role and ClusterRole rules name their verbs, resources and apiGroups (no `*`)",
-         control="Kubernetes RBAC good practices"),
-    Rule("rbac.secrets-read", "no rule grants get, list or watch on Secrets", control="Kubernetes RBAC good practices"),
+         control=RBAC_PRACTICES),
+    Rule("rbac.secrets-read", "no rule grants get, list or watch on Secrets", control=RBAC_PRACTICES),
     Rule("rbac.pod-exec", "no rule grants create (or get, which the WebSocket exec path authorizes) on pods/exec",
-         control="Kubernetes RBAC good practices"),
+         control=RBAC_PRACTICES),
     Rule("rbac.escalation-verbs", "no rule grants the escalate, bind or impersonate verbs",
-         control="Kubernetes RBAC good practices"),
+         control=RBAC_PRACTICES),
 )
 PRIVILEGED_CLUSTER_ROLES = ("cluster-admin", "admin", "edit")
 ROLE_KINDS = ("Role", "ClusterRole")

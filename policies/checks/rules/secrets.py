@@ -18,13 +18,15 @@ from policies.core.findings import Finding
 from policies.core.ruledecl import Rule, declare
 from policies.inputs.yamlsource import KeyPath, dotted
 
+# The control every rule below implements.
+SECRETS_PRACTICES = "Kubernetes Secrets good practices (no secret material in ConfigMaps or values)"
 RULES = declare(
     Rule("secrets.literal", "no password, token or key is written literally in values, ConfigMaps or env; "
                             "use existingSecret",
-         control="Kubernetes Secrets good practices (no secret material in ConfigMaps or values)"),
+         control=SECRETS_PRACTICES),
     Rule("secrets.rendered-secret", "the chart renders no Secret with data "
                                     "(secret material would come from values)",
-         control="Kubernetes Secrets good practices (no secret material in ConfigMaps or values)"),
+         control=SECRETS_PRACTICES),
 )
 SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "secret", "token", "credential",
                           "credentials", "apikey", "auth", "dsn"})

@@ -16,23 +16,23 @@ from policies.checks.context import CheckContext
 from policies.checks.rules._pods import ContainerRef, containers
 from policies.core.docpath import dig
 from policies.core.findings import Finding, Severity
-from policies.core.ruledecl import Rule, declare
+from policies.core.ruledecl import HARDENED_DEFAULTS, Rule, declare
 from policies.render.manifests import Manifest
 
 RULES = declare(
     Rule("security.high-uid-gid", "containers run with a fixed high UID and GID (>= 10000), beyond the standard's "
-                                  "non-zero UID", control="project hardened defaults (docs: STYLE.md chart habits)"),
+                                  "non-zero UID", control=HARDENED_DEFAULTS),
     Rule("security.read-only-root", "the root filesystem is read-only",
-         control="project hardened defaults (docs: STYLE.md chart habits)"),
+         control=HARDENED_DEFAULTS),
     Rule("security.image-tag", "where the budget requires it, every image (the test image too) is pinned: a full "
                                "release tag (major.minor.patch, optionally -suffix) or a digest",
          control="policies/budget.yaml requirePinnedImageTag"),
     Rule("security.image-digest", "the service image is referenced by digest where the budget requires it",
          control="policies/budget.yaml requireImageDigest"),
     Rule("security.image-pull-policy", "imagePullPolicy is explicit",
-         control="project hardened defaults (docs: STYLE.md chart habits)"),
+         control=HARDENED_DEFAULTS),
     Rule("security.service-account-token", "the service account token is not mounted into pods",
-         control="project hardened defaults (docs: STYLE.md chart habits)"),
+         control=HARDENED_DEFAULTS),
     Rule("security.system-namespace", "no object sets metadata.namespace to default or kube-system (a warning)",
          control="project: applications stay out of the default and kube-system namespaces", severity=Severity.WARNING),
 )
