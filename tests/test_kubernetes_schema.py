@@ -199,10 +199,19 @@ def test_should_catch_a_typo_inside_a_passthrough_value_after_rendering(
     assert _only(findings).field == "spec.template.spec.containers[0].securityContext.runAsNonroot"
 
 
-def test_should_point_at_the_line_of_a_label_key_with_dots_in_it(tmp_path: Path) -> None:
-    text = ("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n    app: web\n"
-            "    app.kubernetes.io/name: 5\nspec:\n  ports:\n    - port: 80\n")
+@pytest.mark.parametrize(("text", "resource", "field", "line"), [
+    ("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  labels:\n    app: web\n"
+     "    app.kubernetes.io/name: 5\nspec:\n  ports:\n    - port: 80\n",
+     "Service/web", 'metadata.labels["app.kubernetes.io/name"]', 7),
+    ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n"
+     "      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n      annotations:\n"
+     "        prometheus.io/scrape: true\n    spec:\n      containers:\n        - name: app\n          image: a\n",
+     "Deployment/web", 'spec.template.metadata.annotations["prometheus.io/scrape"]', 14),
+], ids=["service-label", "pod-template-annotation"])
+def test_should_point_at_the_line_of_a_key_with_dots_in_it(
+    tmp_path: Path, text: str, resource: str, field: str, line: int
+) -> None:
     manifests = parse_manifests(text, origin=tmp_path / "extra.yaml")
     finding = _only(validate_manifests(manifests, ["1.31"], "staging"))
     assert (finding.rule, finding.resource, finding.field, finding.file, finding.line) == (
-        RULE, "Service/web", 'metadata.labels["app.kubernetes.io/name"]', str(tmp_path / "extra.yaml"), 7)
+        RULE, resource, field, str(tmp_path / "extra.yaml"), line)
