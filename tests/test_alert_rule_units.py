@@ -39,7 +39,7 @@ from alertscenarios import (
     promtool_test_group,
     readiness_model,
 )
-from promtoolkit import check_rules, require_promtool, rule_groups, run_rule_tests
+from promtoolkit import PromtoolRun, check_rules, require_promtool, rule_groups, run_rule_test_files, write_rule_test
 
 from policies.inputs.budget import Budget, load_budget
 from policies.render.helm import Helm
@@ -209,18 +209,48 @@ def with_only(groups: list[dict[str, Any]], alert: str) -> list[dict[str, Any]]:
     return [group for group in kept if group["rules"]]
 
 
-def run_case(promtool: str, groups: list[dict[str, Any]], alert: str, case: Case, directory: Path) -> str:
-    run = run_rule_tests(promtool, with_only(groups, alert), [case.group], directory, f"{case.evaluation_seconds}s")
-    return "" if run.passed else run.output
+def case_id(alert: str, kind: str) -> str:
+    return f"{alert}-{kind}"
 
 
-@pytest.mark.parametrize(("alert", "kind"), CASES, ids=[f"{alert}-{kind}" for alert, kind in CASES])
-def test_should_fire_exactly_when_the_budget_says(promtool: str, groups: list[dict[str, Any]], scenario: Scenario,
-                                                  budget: Budget, alert: str, kind: str, tmp_path: Path) -> None:
-    case = build_case(alert, kind, scenario, budget)
-    output = run_case(promtool, groups, alert, case, tmp_path)
-    if output:
-        pytest.fail(f"{case.name}:\n{output}", pytrace=False)
+@dataclass(frozen=True)
+class CaseRun:
+    case: Case
+    run: PromtoolRun
+
+
+def write_case(directory: Path, groups: list[dict[str, Any]], alert: str, case: Case) -> Path:
+    """The case's test file and its own rule file (the alert's rule alone), in a folder of their own."""
+    directory.mkdir()  # raises if two cases would share one
+    return write_rule_test(with_only(groups, alert), [case.group], directory, f"{case.evaluation_seconds}s")
+
+
+@pytest.fixture(scope="module")
+def case_runs(promtool: str, groups: list[dict[str, Any]], scenario: Scenario, budget: Budget,
+              tmp_path_factory: pytest.TempPathFactory) -> dict[str, CaseRun]:
+    """Every firing case and every broken-rule case (below), by test id, run by one promtool: starting it costs
+    about as much CPU as evaluating a case. Each test reads its own file's part of the output."""
+    root = tmp_path_factory.mktemp("alert-cases")
+    cases: dict[str, tuple[Case, Path]] = {}
+
+    def add(test_id: str, rules: list[dict[str, Any]], alert: str, case: Case) -> None:
+        assert test_id not in cases, f"two cases are named {test_id}"
+        cases[test_id] = case, write_case(root / re.sub(r"\W+", "-", test_id), rules, alert, case)
+
+    for alert, kind in CASES:
+        add(case_id(alert, kind), groups, alert, build_case(alert, kind, scenario, budget))
+    for mutation in MUTATIONS:
+        broken = mutation.apply(groups, scenario.models[mutation.alert], scenario)
+        add(mutation.id, broken, mutation.alert, build_case(mutation.alert, mutation.breaks, scenario, budget))
+    runs = run_rule_test_files(promtool, [path for _, path in cases.values()], root)
+    return {test_id: CaseRun(case, runs[path]) for test_id, (case, path) in cases.items()}
+
+
+@pytest.mark.parametrize(("alert", "kind"), CASES, ids=[case_id(alert, kind) for alert, kind in CASES])
+def test_should_fire_exactly_when_the_budget_says(case_runs: dict[str, CaseRun], alert: str, kind: str) -> None:
+    found = case_runs[case_id(alert, kind)]
+    if not found.run.passed:
+        pytest.fail(f"{found.case.name}:\n{found.run.output}", pytrace=False)
 
 
 # -- promtool itself
@@ -366,10 +396,9 @@ MUTATIONS = [
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=[mutation.id for mutation in MUTATIONS])
-def test_should_fail_a_named_case_when_the_rule_is_broken(promtool: str, groups: Groups, scenario: Scenario,
-                                                          budget: Budget, mutation: Mutation, tmp_path: Path) -> None:
-    case = build_case(mutation.alert, mutation.breaks, scenario, budget)
-    broken = mutation.apply(groups, scenario.models[mutation.alert], scenario)
-    output = run_case(promtool, broken, mutation.alert, case, tmp_path)
-    assert f"name: {case.name}" in output, output
+def test_should_fail_a_named_case_when_the_rule_is_broken(case_runs: dict[str, CaseRun], mutation: Mutation) -> None:
+    found = case_runs[mutation.id]
+    output = found.run.output
+    assert not found.run.passed, f"{found.case.name} still passes with the rule's {mutation.change}:\n{output}"
+    assert f"name: {found.case.name}" in output, output
     assert f"alertname: {mutation.alert}" in output, output
