@@ -116,6 +116,9 @@ def run_rule_tests(promtool: str, groups: list[dict[str, Any]], test_groups: lis
     return _run(promtool, ["test", "rules", tests.name], directory)
 
 
+# A long run of many cases collects garbage often under Go's default (100): at 200 the fifty alert cases take
+# about 0.2 s less CPU (1.4 s) for about 50 MB more memory (120 MB). The results do not depend on it.
+BATCH_GOGC = "200"
 # promtool 2.42 prints `Unit Testing:  <file>` (two spaces: Println("Unit Testing: ", file)) on stdout before
 # each test file, then `  SUCCESS` on stdout or `  FAILED:` and the errors on stderr.
 SECTION_HEADER = re.compile(r"^Unit Testing:  (.+)$", re.MULTILINE)
@@ -131,7 +134,8 @@ def run_rule_test_files(promtool: str, test_files: list[Path], directory: Path) 
     names = [str(path.relative_to(directory)) for path in test_files]
     # One pipe for both streams: Go writes them unbuffered, so each file's errors stay after its header.
     done = subprocess.run([promtool, "test", "rules", *names], cwd=directory, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, check=False, timeout=TIMEOUT_SECONDS)
+                          stderr=subprocess.STDOUT, text=True, check=False, timeout=TIMEOUT_SECONDS,
+                          env={**os.environ, "GOGC": BATCH_GOGC})
     return {directory / name: run for name, run in read_sections(done.stdout, done.returncode, names).items()}
 
 
