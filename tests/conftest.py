@@ -13,8 +13,9 @@ from sessionrenders import CachedRenders
 
 from policies import CHART_DIR
 from policies.checks.drift import render_base
+from policies.helmwork import HelmWork
 from policies.inputs.budget import Budget, load_budget
-from policies.render.helm import Helm, find_helm
+from policies.render.helm import Helm, HelmResult, find_helm
 from policies.render.helmcalls import RenderSettings
 from policies.render.manifests import ManifestIndex
 from policies.render.render import Render, render_environment
@@ -43,6 +44,31 @@ def render_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if config_cache is not None:
         return config_cache.mkdir("helm-renders")
     return tmp_path_factory.getbasetemp().parent / "helm-renders"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def untimed_checks_share_renders(render_cache: Path) -> Generator[None, None, None]:
+    """A check the tests run in their own process with `--timing-runs 0` takes its renders from the shared cache.
+
+    About sixty of those runs render a shipped environment with the same chart, values, helm and arguments,
+    each a fresh `helm template` whose output was already known. With no timing asked for, the render's only
+    use is its text, and the cache (tests/sessionrenders.py) answers exactly what helm answered for the same
+    key: the pinned helm's content, the arguments and the content of every file and folder they name. Only
+    successful renders are kept, so helm's errors still come from helm. Left alone: runs that time helm (their
+    renders are the template samples), any other helm binary (the stubs that hang, sleep or fail on purpose),
+    and every check started as its own process (make check, the entry point tests)."""
+    pinned = find_helm().path.resolve()
+    run_helm = HelmWork._call
+
+    def call(work: HelmWork, *args: str) -> HelmResult:
+        if work.plan.timing_runs or work.helm.path.resolve() != pinned:
+            return run_helm(work, *args)
+        work._check_stop()
+        return CachedRenders(work.helm, render_cache).run(*args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HelmWork, "_call", call)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from policies.checks.review import add_months, next_review, review_findings
 from policies.cli import main
 from policies.core.errors import InputError
 from policies.core.findings import Severity, warning
-from policies.docs.budgetdoc import generate
+from policies.docs.budgetdoc import generate, guard_arithmetic
 from policies.inputs.budget import BUDGET_FILE, load_budget
 
 D = dt.date.fromisoformat
@@ -114,7 +114,7 @@ def test_should_show_the_next_review_in_the_report_header_and_warn_through_check
     assert "budget.review-due" not in table
 
 
-def test_should_list_the_review_dates_in_the_budget_document():
+def test_should_list_the_review_dates_in_the_budget_document(render_env):
     budget = load_budget()
-    doc = generate(budget)
+    doc = generate(budget, guard_arithmetic(budget, render_env))
     assert f"Last reviewed: {budget.reviewed}; next review due: **{next_review(budget)}**" in doc

@@ -5,6 +5,7 @@ Written by `python -m policies docs` (`make docs`; --check: exit 1 when docs/bud
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from policies import REPO_ROOT
@@ -14,7 +15,7 @@ from policies.checks.rules.guard import budget_quota_plan
 from policies.core.atomic import sync_generated
 from policies.core.ruleclass import BUDGET, SAFETY
 from policies.inputs.budget import Budget, load_budget
-from policies.render.render import render_environment
+from policies.render.render import Render, render_environment
 
 DOC_PATH = REPO_ROOT / "docs" / "budget.md"
 
@@ -65,12 +66,13 @@ def phase_targets(budget: Budget) -> list[str]:
     return [*lines, ""]
 
 
-def guard_arithmetic(budget: Budget) -> dict[str, list[str]]:
-    """Each guarded environment's ResourceQuota arithmetic, from its render (helm) and the budget."""
+def guard_arithmetic(budget: Budget, render_of: Callable[[str], Render] = render_environment) -> dict[str, list[str]]:
+    """Each guarded environment's ResourceQuota arithmetic, from its render (helm) and the budget; `render_of`
+    renders an environment (the tests pass their session's renders, the same helm call made once)."""
     arithmetic = {}
     for environment in budget.environments:
         if budget.environment(environment).get("admissionGuards"):
-            render = render_environment(environment)
+            render = render_of(environment)
             arithmetic[environment] = budget_quota_plan(render.manifests, budget, environment).explain()
     return arithmetic
 
