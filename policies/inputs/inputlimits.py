@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from policies.core.errors import InputError
-from policies.inputs.jsonkeys import stringify_keys
+from policies.inputs.jsonkeys import plain_scalar_tag, stringify_keys
 
 MAX_INPUT_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 100
@@ -26,8 +26,39 @@ MAX_ALIAS_NODES = 100_000
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # libyaml where compiled in (8x faster, same marks); its event parser is iterative, only its composer recurses.
-Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class Loader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, resolving plain scalars through plain_scalar_tag: the same tags, each text resolved once."""
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            return plain_scalar_tag(value)  # type: ignore[arg-type]
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
+
+class _TooDeep(Exception):
+    """Composing reached a node MAX_DEPTH + 1 levels down (the walk over the events tells whether a collection
+    is that deep, or only a scalar inside the deepest allowed one)."""
+
+
+class _BoundedLoader(Loader):
+    """The loader, bounded while it composes: the composer calls descend_resolver before it composes a node and
+    ascend_resolver after, so counting there stops libyaml's recursive composer MAX_DEPTH nodes down, without a
+    separate walk over the events of every (almost always shallow) document first. The safe loader has no path
+    resolvers, the one use the resolver's own descend and ascend hooks have."""
+
+    _depth = 0
+
+    def descend_resolver(self, current_node: yaml.Node | None, current_index: object) -> None:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _TooDeep
+
+    def ascend_resolver(self) -> None:
+        self._depth -= 1
 
 
 def _position(data: bytes | str, offset: int) -> tuple[int, int]:
@@ -152,7 +183,8 @@ def _check_ambiguous_keys(root: yaml.Node, origin: str | Path, line_offset: int)
         if id(node) in done:
             continue
         done.add(id(node))
-        stack.extend(_children(node))
+        # Only collections are stacked: a scalar holds no keys.
+        stack.extend(child for child in _children(node) if not isinstance(child, yaml.ScalarNode))
         if not isinstance(node, yaml.MappingNode):
             continue
         direct: dict[tuple[str, str], yaml.Node] = {}
@@ -177,14 +209,28 @@ def _check_ambiguous_keys(root: yaml.Node, origin: str | Path, line_offset: int)
             direct[key] = key_node
 
 
+def _compose(text: str, origin: str | Path, what: str, line_offset: int) -> yaml.Node | None:
+    """The document's node tree, composed no deeper than the bounds allow."""
+    try:
+        return yaml.compose(text, Loader=_BoundedLoader)
+    except (_TooDeep, yaml.YAMLError) as exc:
+        failed = exc
+    # Refused: say what a walk over all the text's events finds first (nesting past the limit, or a syntax error,
+    # whichever comes first in the text), and only then what composing itself refused (an undefined alias, a
+    # second document), as when every document was walked before it was composed.
+    try:
+        _check_depth(text, origin, line_offset)
+        if isinstance(failed, _TooDeep):  # only a scalar inside the deepest allowed collection: within bounds
+            return yaml.compose(text, Loader=Loader)
+        raise failed
+    except yaml.YAMLError as exc:
+        raise _malformed(exc, what, origin, line_offset) from None
+
+
 def compose_bounded(text: str, origin: str | Path, *, what: str = "", line_offset: int = 0) -> yaml.Node | None:
     """Compose one YAML document within the bounds, its mapping keys the strings Kubernetes tools would send
     (policies/inputs/jsonkeys.py); malformed or unbounded input is an InputError."""
-    try:
-        _check_depth(text, origin, line_offset)
-        root = yaml.compose(text, Loader=Loader)
-    except yaml.YAMLError as exc:
-        raise _malformed(exc, what, origin, line_offset) from None
+    root = _compose(text, origin, what, line_offset)
     if root is not None:
         if "*" in text:  # an alias is written `*name`: text without a `*` has none to bound
             _check_aliases(root, origin, line_offset)

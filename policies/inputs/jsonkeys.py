@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 import struct
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -41,6 +42,23 @@ _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.?[0-9]*)([eE][-+]?[0-9]+)?")
 _FLOAT32_LIMIT = 3.4028235677973366e38  # float32's largest value plus half its last step: past it, Inf
 _RESOLVER = yaml.resolver.Resolver()
 _DIGITS = {16: "[0-9a-fA-F]+", 8: "[0-7]+", 2: "[01]+", 10: "[0-9]+"}
+# Plain scalars up to this length keep their resolved tag: keys and short values repeat in every document
+# (`name`, `true`, `8080`), while long text (a certificate, a script) rarely does and would only hold memory.
+_REMEMBERED_LENGTH = 64
+
+
+@lru_cache(maxsize=4096)
+def _remembered_plain_tag(text: str) -> str:
+    return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+
+
+def plain_scalar_tag(text: str) -> str:
+    """The tag PyYAML's safe resolver gives a plain (unquoted, untagged) scalar: int, bool, null, ... or str.
+    The answer depends on the text alone, and the resolver tries a list of patterns on every scalar of every
+    document, so short texts are resolved once per process."""
+    if len(text) > _REMEMBERED_LENGTH:
+        return _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))
+    return _remembered_plain_tag(text)
 
 
 class UnsupportedKey(ValueError):
@@ -129,8 +147,7 @@ def json_key(node: yaml.Node) -> str:
     if plain:
         # Plain but resolved as text by PyYAML: text unless the author wrote `!!str`, which go-yaml honours too
         # (an implicit resolution to str and an explicit tag look alike here, so ask the resolver).
-        implicit = _RESOLVER.resolve(yaml.ScalarNode, node.value, (True, False))
-        return _plain_key(node.value) if implicit == STR_TAG else node.value
+        return _plain_key(node.value) if plain_scalar_tag(node.value) == STR_TAG else node.value
     if node.tag in (STR_TAG, "!"):
         return node.value
     return _plain_key(node.value)  # a quoted scalar with an explicit non-string tag: resolved by its text
@@ -146,13 +163,15 @@ def stringify_keys(root: yaml.Node | None, origin: str | Path, line_offset: int 
         if id(node) in done:
             continue
         done.add(id(node))
+        # Only collections are stacked: a scalar holds no keys to rewrite.
         if isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            stack.extend(item for item in node.value if not isinstance(item, yaml.ScalarNode))
         if not isinstance(node, yaml.MappingNode):
             continue
         seen: dict[str, yaml.Node] = {}
         for index, (key_node, value) in enumerate(node.value):
-            stack.append(value)
+            if not isinstance(value, yaml.ScalarNode):
+                stack.append(value)
             if key_node.tag == MERGE_TAG:
                 continue
             line, column = line_offset + key_node.start_mark.line + 1, key_node.start_mark.column + 1
