@@ -16,7 +16,7 @@ import copy
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from builders import container, context, pod_security_context
@@ -85,16 +85,32 @@ def _set(node: Any, keys: list[Key], value: Any) -> None:
         node.pop(head)
 
 
+class TableCase(NamedTuple):
+    """One value of the published table, set at one place in one kind of workload."""
+
+    kind: str
+    control: Control
+    field: str
+    where: str
+    index: int
+    name: str
+    value: Any
+    allowed: bool
+
+
 def cases() -> Iterator[Any]:
+    """Every TableCase, each one pytest parameter: pytest sets up and tears down a fixture for each parameter name
+    of each case, so one name rather than eight spares seven of those a case."""
     for control in CONTROLS:
         for field in control.fields:
             for where, index, name in _targets(field):
-                for value in control.allowed:
-                    yield pytest.param(control, field, where, index, name, value, True,
-                                       id=f"{rule_id(control)}:{name}:{field.rsplit('.', 1)[-1]}={value!r}:allowed")
-                for value in control.forbidden:
-                    yield pytest.param(control, field, where, index, name, value, False,
-                                       id=f"{rule_id(control)}:{name}:{field.rsplit('.', 1)[-1]}={value!r}:forbidden")
+                for allowed, values in ((True, control.allowed), (False, control.forbidden)):
+                    for value in values:
+                        row = f"{rule_id(control)}:{name}:{field.rsplit('.', 1)[-1]}={value!r}:" \
+                              f"{'allowed' if allowed else 'forbidden'}"
+                        for kind in KINDS:
+                            yield pytest.param(TableCase(kind, control, field, where, index, name, value, allowed),
+                                               id=f"{row}-{kind}")
 
 
 def _targets(field: str) -> list[tuple[str, int, str]]:
@@ -140,9 +156,10 @@ def case_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pss-case")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def judge(case_directory: Path) -> Callable[[dict[str, Any]], Judged]:
-    """The document written to a file and judged: (found tuples, each finding's container, the case)."""
+    """The document written to a file and judged: (found tuples, each finding's container, the case). One for the
+    module: it keeps nothing between cases."""
     def run(doc: dict[str, Any]) -> Judged:
         case = RuleCase(case_directory, [doc])
         findings = case.findings(pod_security.check)
@@ -160,10 +177,9 @@ def expect(judge: Callable[[dict[str, Any]], Judged]) -> Callable[..., None]:
     return check
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize(("control", "field", "where", "index", "name", "value", "allowed"), list(cases()))
-def test_should_judge_each_value_of_the_published_table(judge, kind: str, control: Control, field: str, where: str,
-                                                        index: int, name: str, value: Any, allowed: bool) -> None:
+@pytest.mark.parametrize("table_case", list(cases()))
+def test_should_judge_each_value_of_the_published_table(judge, table_case: TableCase) -> None:
+    kind, control, field, where, index, _, value, allowed = table_case
     doc, path, container_name = apply(kind, field, where, index, value)
     found, containers, case = judge(doc)
     rule = rule_id(control)
