@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -216,6 +217,16 @@ def _ref(doc: dict[str, Any]) -> str:
     return f"{doc.get('kind', '')}/{(doc.get('metadata') or {}).get('name', '')}"
 
 
+def _write(path: Path, text: str) -> None:
+    """Write text to path over what the file held. A module can rewrite one case file a thousand times, and
+    opening a file that has data with O_TRUNC makes ext4 free its block and allocate it again at close (its guard
+    for files replaced by truncation): about 0.1 ms of CPU each time, where writing over the old bytes and then
+    cutting off the rest costs a tenth of that."""
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), "wb") as handle:
+        handle.write(text.encode("utf-8"))
+        handle.truncate()
+
+
 @cache
 def _budget() -> Budget:
     return load_budget()
@@ -231,11 +242,11 @@ class RuleCase:
         self.environment = environment
         self.budget = budget or _budget()
         self.path = directory / "manifests.yaml"
-        self.path.write_text(dump(self.docs), encoding="utf-8")
+        _write(self.path, dump(self.docs))
         self.values = values
         self.values_path = directory / "values.yaml" if values is not None else None
         if self.values_path is not None:
-            self.values_path.write_text(dump([values]), encoding="utf-8")
+            _write(self.values_path, dump([values]))
 
     def context(self) -> CheckContext:
         text = self.path.read_text(encoding="utf-8")
