@@ -119,7 +119,7 @@ class _Dumper(SafeCDumper):  # type: ignore[misc,valid-type]
     resolvers), so the same text never needs resolving twice. The plain types documents are made of are
     represented without the representer's dispatch: the same nodes, about a fifth less time per dump."""
 
-    _resolved: dict[tuple[str, tuple[bool, bool]], str] = {}
+    _resolved: dict[str, str] = {}
 
     def represent_data(self, data: Any) -> yaml.Node:
         kind = type(data)
@@ -146,10 +146,11 @@ class _Dumper(SafeCDumper):  # type: ignore[misc,valid-type]
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
-        key = (value, tuple(implicit))
-        tag = self._resolved.get(key)
+        if not implicit[0]:  # only the implicit patterns read the text: without them a scalar is a string
+            return self.DEFAULT_SCALAR_TAG  # type: ignore[no-any-return]
+        tag = self._resolved.get(value)
         if tag is None:
-            tag = self._resolved[key] = super().resolve(kind, value, implicit)
+            tag = self._resolved[value] = super().resolve(kind, value, implicit)
         return tag
 
 
