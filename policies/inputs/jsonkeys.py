@@ -142,15 +142,29 @@ def json_key(node: yaml.Node) -> str:
     if not isinstance(node, yaml.ScalarNode):
         raise UnsupportedKey(f"a {'mapping' if isinstance(node, yaml.MappingNode) else 'sequence'} used as a key")
     plain = not node.style  # None from PyYAML's own parser, "" from libyaml's
-    if plain and node.tag != STR_TAG:
-        return _plain_key(node.value)
+    if len(node.value) > _REMEMBERED_LENGTH:
+        return _scalar_key(plain, node.tag, node.value)
+    return _remembered_scalar_key(plain, node.tag, node.value)
+
+
+def _scalar_key(plain: bool, tag: str, text: str) -> str:
+    if plain and tag != STR_TAG:
+        return _plain_key(text)
     if plain:
         # Plain but resolved as text by PyYAML: text unless the author wrote `!!str`, which go-yaml honours too
         # (an implicit resolution to str and an explicit tag look alike here, so ask the resolver).
-        return _plain_key(node.value) if plain_scalar_tag(node.value) == STR_TAG else node.value
-    if node.tag in (STR_TAG, "!"):
-        return node.value
-    return _plain_key(node.value)  # a quoted scalar with an explicit non-string tag: resolved by its text
+        return _plain_key(text) if plain_scalar_tag(text) == STR_TAG else text
+    if tag in (STR_TAG, "!"):
+        return text
+    return _plain_key(text)  # a quoted scalar with an explicit non-string tag: resolved by its text
+
+
+# The same keys come back in every document (`name`, `image`, `resources`): each is worked out once.
+_remembered_scalar_key = lru_cache(maxsize=4096)(_scalar_key)
+
+
+def _line_column(node: yaml.Node, line_offset: int) -> tuple[int, int]:
+    return line_offset + node.start_mark.line + 1, node.start_mark.column + 1
 
 
 def stringify_keys(root: yaml.Node | None, origin: str | Path, line_offset: int = 0) -> None:
@@ -174,14 +188,15 @@ def stringify_keys(root: yaml.Node | None, origin: str | Path, line_offset: int 
                 stack.append(value)
             if key_node.tag == MERGE_TAG:
                 continue
-            line, column = line_offset + key_node.start_mark.line + 1, key_node.start_mark.column + 1
             try:
                 key = json_key(key_node)
             except UnsupportedKey as exc:
+                line, column = _line_column(key_node, line_offset)
                 raise InputError(f"unsupported mapping key: {exc}; kubectl and helm (sigs.k8s.io/yaml) refuse "
                                  "any key that is not a string, number or boolean", file=origin, line=line,
                                  column=column) from None
             if key in seen:
+                line, column = _line_column(key_node, line_offset)
                 raise InputError(f"keys {seen[key].value!r} (line {line_offset + seen[key].start_mark.line + 1}) "
                                  f"and {key_node.value!r} both become the JSON key {key!r}; which value wins is "
                                  "undefined", file=origin, line=line, column=column)
