@@ -52,9 +52,16 @@ def _recording_init(self: Finding, *args: object, **kwargs: object) -> None:
 Finding.__init__ = _recording_init  # type: ignore[method-assign]
 
 
-@pytest.fixture(autouse=True)
-def _only_catalogued_rules() -> Iterator[None]:
+# Each test's ids are gathered from the start of its setup to the end of its teardown by two hooks, not by an
+# autouse fixture: a fixture costs every test a setup and a teardown through pytest's fixture machinery (about
+# 0.15 ms, half a second over the suite).
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
     _test_emitted.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
     yield
     undeclared = sorted(_test_emitted - set(CATALOGUE))
     if undeclared:
