@@ -16,7 +16,7 @@ from policies import CHART_DIR
 from policies.checks.drift import render_base
 from policies.helmwork import HelmWork
 from policies.inputs.budget import Budget, load_budget
-from policies.render.helm import Helm, HelmResult, find_helm
+from policies.render.helm import Helm, HelmError, HelmResult, find_helm
 from policies.render.helmcalls import RenderSettings
 from policies.render.manifests import ManifestIndex
 from policies.render.render import Render, render_environment
@@ -57,16 +57,21 @@ def render_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session", autouse=True)
 def untimed_checks_share_renders(render_cache: Path) -> Generator[None, None, None]:
-    """A check the tests run in their own process with `--timing-runs 0` takes its renders from the shared cache.
+    """A check a test runs inside its own process with `--timing-runs 0` takes its renders from the shared cache.
 
-    About sixty of those runs render a shipped environment with the same chart, values, helm and arguments,
-    each a fresh `helm template` whose output was already known. With no timing asked for, the render's only
-    use is its text, and the cache (tests/sessionrenders.py) answers exactly what helm answered for the same
-    key: the pinned helm's content, the arguments and the content of every file and folder they name. Only
-    successful renders are kept, so helm's errors still come from helm. Left alone: runs that time helm (their
-    renders are the template samples), any other helm binary (the stubs that hang, sleep or fail on purpose),
-    and every check started as its own process (make check, the entry point tests)."""
-    pinned = find_helm().path.resolve()
+    Dozens of those runs render a shipped environment with the same chart, values, helm and arguments, each a
+    fresh `helm template` whose output was already known. With no timing asked for, the render's only use is
+    its text, and the cache (tests/sessionrenders.py) answers exactly what helm answered for the same key: the
+    pinned helm's content, the arguments and the content of every file and folder they name. Only successful
+    renders are kept, so helm's errors still come from helm. Left alone: runs that time helm (their renders are
+    the template samples), any other helm binary (the stubs that hang, sleep or fail on purpose), and every
+    check started as its own process (make check, the entry point tests). Without a usable helm there is
+    nothing to share: the tests that need helm say why they cannot run, the others run."""
+    try:
+        pinned = find_helm().path.resolve()
+    except HelmError:
+        yield
+        return
     run_helm = HelmWork._call
 
     def call(work: HelmWork, *args: str) -> HelmResult:

@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from policies import REPO_ROOT
 from policies.render.helm import Helm, HelmResult
 
 # Raised when what an entry holds or how the key is made changes, so older entries are never read.
@@ -61,14 +62,17 @@ def tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def render_key(helm_binary: Path, args: tuple[str, ...]) -> str:
-    """The cache key of `helm_binary *args`: the binary's content, the arguments, the content they name."""
+def render_key(helm_binary: Path, args: tuple[str, ...], cwd: Path = REPO_ROOT) -> str:
+    """The cache key of `helm_binary *args` run in `cwd` (where Helm.run runs it unless told otherwise): the
+    binary's content, the arguments, the content they name. A relative path names what it names from cwd."""
     named: dict[str, str] = {}
     for arg in args:
-        path = Path(arg)
-        if path.is_absolute() and path.is_dir():
+        if not arg or arg.startswith("-"):
+            continue
+        path = cwd / arg  # an absolute arg stays as it is
+        if path.is_dir():
             named[arg] = "tree:" + tree_digest(path)
-        elif path.is_absolute() and path.is_file():
+        elif path.is_file():
             named[arg] = "file:" + file_digest(path)
     identity = {"format": CACHE_FORMAT, "helm": binary_digest(helm_binary), "args": list(args), "named": named}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()

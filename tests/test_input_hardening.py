@@ -124,6 +124,16 @@ def test_should_refuse_a_recursive_alias(tmp_path, capsys):
     assert "recursive YAML alias" in error_line(capsys)
 
 
+def test_should_report_the_first_error_the_constructor_meets_not_a_nested_one(tmp_path, capsys):
+    # A sexagesimal float of 180 parts overflows while it is built (OverflowError), nested under podAnnotations;
+    # the unknown tag on a top-level key is met first by the constructor, which reads a mapping's scalars first.
+    overflowing = "1" + ":1" * 180 + ".0"
+    overlay = write_bytes(tmp_path / "order.yaml",
+                          f"podAnnotations:\n  b: {overflowing}\nreplicaCount: !foo x\n".encode())
+    assert check("--env", "staging", "--values", str(overlay)) == EXIT_INPUT_ERROR
+    assert "could not determine a constructor for the tag '!foo'" in error_line(capsys)
+
+
 def test_should_refuse_deep_nesting_without_crashing(tmp_path):
     # libyaml's composer recurses in C: 100000 levels used to kill the interpreter (SIGSEGV), not exit 2.
     deep = write_bytes(tmp_path / "deep.yaml", b"kind: ConfigMap\ndata: " + b"[" * 100_000 + b"]" * 100_000 + b"\n")

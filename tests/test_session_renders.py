@@ -91,6 +91,16 @@ def test_should_change_the_key_when_an_extra_values_file_s_content_changes(chart
     assert render_key(helm, args) != before
 
 
+def test_should_change_the_key_when_a_relative_values_file_s_content_changes(chart, tmp_path):
+    # A check given `--values overlay.yaml` passes the name as it is; helm reads it from the folder it runs in.
+    helm = fake_binary(tmp_path / "bin", b"helm 1")
+    (tmp_path / "overlay.yaml").write_text("replicaCount: 2\n", encoding="utf-8")
+    args = (*template_args(chart), "--values", "overlay.yaml")
+    before = render_key(helm, args, cwd=tmp_path)
+    (tmp_path / "overlay.yaml").write_text("replicaCount: 3\n", encoding="utf-8")
+    assert render_key(helm, args, cwd=tmp_path) != before
+
+
 def test_should_answer_a_repeated_render_from_the_cache_exactly_as_a_fresh_render(helm: Helm, tmp_path):
     cached = CachedRenders(helm, tmp_path / "renders")
     first = render_environment("production", helm=cached)

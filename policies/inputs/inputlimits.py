@@ -273,8 +273,9 @@ def construct(text: str, root: yaml.Node | None) -> object:
     if "*" not in text:  # without aliases no node is met twice, so the direct build makes the same data
         try:
             return _plain_data(loader, root)
-        except (_NotPlain, ValueError, KeyError, IndexError):
-            # Not plain, or a scalar its explicit tag does not fit (`!!int x`): the constructor builds it, or
-            # raises the error it meets first (it builds each mapping's scalars before what is nested in them).
+        except Exception:  # noqa: BLE001 - whatever it is, the constructor decides
+            # Not plain, or a scalar its tag does not fit (`!!int x`, a float too large): the constructor builds
+            # it, or raises the error it meets first. Its order differs (it builds each mapping's scalars before
+            # what is nested in them), so any failure of the direct build is handed over, never raised from here.
             pass
     return loader.construct_document(root)
