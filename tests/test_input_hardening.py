@@ -134,6 +134,37 @@ def test_should_report_the_first_error_the_constructor_meets_not_a_nested_one(tm
     assert "could not determine a constructor for the tag '!foo'" in error_line(capsys)
 
 
+OVERFLOWING_FLOAT = "1" + ":1" * 180 + ".0"  # a sexagesimal float past float's range: OverflowError in PyYAML
+
+
+@pytest.mark.parametrize(("text", "position", "message"), [
+    ("podAnnotations:\n  a: b\nreplicaCount: !!int x\n", "3:15",
+     "malformed YAML: 'x' cannot be read as int (invalid literal for int() with base 10: 'x')"),
+    (f"podAnnotations:\n  b: !!float {OVERFLOWING_FLOAT}\n", "2:6",
+     f"malformed YAML: '{OVERFLOWING_FLOAT}' cannot be read as float (int too large to convert to float)"),
+    (f"podAnnotations:\n  b: {OVERFLOWING_FLOAT}\n", "2:6",
+     f"malformed YAML: '{OVERFLOWING_FLOAT}' cannot be read as float (int too large to convert to float)"),
+    ("podAnnotations:\n  a: !!bool maybe\n", "2:6", "malformed YAML: 'maybe' cannot be read as bool"),
+    ("podAnnotations:\n  a: !!timestamp nope\n", "2:6", "malformed YAML: 'nope' cannot be read as timestamp"),
+    ("podAnnotations:\n  a: !!float ''\n", "2:6", "malformed YAML: '' cannot be read as float"),
+    ("replicaCount: !foo x\n", "1:15", "malformed YAML: could not determine a constructor for the tag '!foo'"),
+], ids=["int-tag-on-text", "float-tag-past-range", "plain-float-past-range", "bool-tag-on-text",
+        "timestamp-tag-on-text", "float-tag-on-empty", "unknown-tag"])
+def test_should_name_the_value_its_tag_cannot_hold(tmp_path, capsys, text, position, message):
+    overlay = write_bytes(tmp_path / "values.yaml", text.encode())
+    assert check("--env", "staging", "--values", str(overlay)) == EXIT_INPUT_ERROR
+    assert error_line(capsys) == f"error: {overlay}:{position}: {message}"
+
+
+def test_should_name_the_manifest_value_its_tag_cannot_hold(tmp_path, capsys):
+    manifests = write_bytes(tmp_path / "manifests.yaml",
+                            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\napiVersion: v1\n"
+                            b"kind: ConfigMap\nmetadata:\n  name: y\n  labels:\n    a: !!int nope\n")
+    assert check_manifests(manifests) == EXIT_INPUT_ERROR
+    assert error_line(capsys) == (f"error: {manifests}:11:8: malformed YAML in rendered manifests: 'nope' cannot be "
+                                  "read as int (invalid literal for int() with base 10: 'nope')")
+
+
 def test_should_refuse_deep_nesting_without_crashing(tmp_path):
     # libyaml's composer recurses in C: 100000 levels used to kill the interpreter (SIGSEGV), not exit 2.
     deep = write_bytes(tmp_path / "deep.yaml", b"kind: ConfigMap\ndata: " + b"[" * 100_000 + b"]" * 100_000 + b"\n")

@@ -279,3 +279,47 @@ def construct(text: str, root: yaml.Node | None) -> object:
             # what is nested in them), so any failure of the direct build is handed over, never raised from here.
             pass
     return loader.construct_document(root)
+
+
+def _unfit_scalar(loader: Loader, root: yaml.Node) -> tuple[yaml.ScalarNode, Exception] | None:
+    """The first scalar, in document order, that its tag's constructor cannot read, with the error it raised."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            constructor = loader.yaml_constructors.get(node.tag)
+            try:
+                if constructor is not None:
+                    constructor(loader, node)
+            except Exception as exc:  # noqa: BLE001 - what the constructor raised is the finding
+                return node, exc
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(child for pair in reversed(node.value) for child in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return None
+
+
+def construct_bounded(text: str, root: yaml.Node | None, origin: str | Path, *, what: str = "",
+                      line_offset: int = 0) -> object:
+    """construct(), its errors an InputError at the node that caused them: a tag nothing constructs (`!foo`), or
+    a scalar its tag cannot hold (`!!int x`, `!!bool maybe`, `!!timestamp nope`, a float past the float range),
+    which PyYAML raises unmarked, as a ValueError, KeyError, AttributeError, ... (a traceback and exit 1 before)."""
+    try:
+        return construct(text, root)
+    except yaml.YAMLError as exc:
+        raise _malformed(exc, what, origin, line_offset) from None
+    except Exception as exc:  # noqa: BLE001 - PyYAML's scalar constructors raise whatever their parsing meets
+        unfit = _unfit_scalar(Loader(text), root) if root is not None else None
+        if unfit is None:
+            raise InputError(f"malformed YAML{what}: {type(exc).__name__}: {exc}", file=origin) from None
+        node, error = unfit
+        kind = node.tag.rsplit(":", 1)[-1]
+        # A ValueError says what was wrong (`invalid literal for int()`); a KeyError or IndexError only echoes.
+        why = f" ({error})" if isinstance(error, (ValueError, OverflowError)) else ""
+        raise InputError(f"malformed YAML{what}: {node.value!r} cannot be read as {kind}{why}", file=origin,
+                         line=line_offset + node.start_mark.line + 1, column=node.start_mark.column + 1) from None
+

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from policies.core.errors import InputError
-from policies.inputs.inputlimits import compose_bounded, construct, read_bounded_text
+from policies.inputs.inputlimits import compose_bounded, construct_bounded, read_bounded_text
 
 KeyPath = tuple[str | int, ...]
 
@@ -57,10 +57,7 @@ def _walk(node: yaml.Node, prefix: KeyPath, lines: dict[KeyPath, int], columns: 
 
 def parse_yaml_text(text: str, path: Path) -> SourcedYaml:
     root = compose_bounded(text, path)
-    try:
-        data = construct(text, root)
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", file=path) from None
+    data = construct_bounded(text, root, path)
     lines: dict[KeyPath, int] = {}
     columns: dict[KeyPath, int] = {}
     if root is not None:

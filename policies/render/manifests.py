@@ -15,7 +15,7 @@ import yaml
 
 from policies.core.docpath import dig
 from policies.core.errors import InputError
-from policies.inputs.inputlimits import Loader, compose_bounded, construct
+from policies.inputs.inputlimits import Loader, compose_bounded, construct_bounded
 from policies.inputs.jsonkeys import UnsupportedKey, json_key
 
 _SOURCE = re.compile(r"^# Source: (?P<source>.+?)\s*$", re.MULTILINE)
@@ -180,10 +180,7 @@ def parse_manifests(text: str, origin: str | Path = "<rendered>") -> list[Manife
     for first_line, chunk in _documents(text):
         match = _SOURCE.search(chunk)
         root = compose_bounded(chunk, origin, what=" in rendered manifests", line_offset=first_line - 1)
-        try:
-            doc = construct(chunk, root)
-        except yaml.YAMLError as exc:
-            raise InputError(f"malformed YAML in rendered manifests: {exc}", file=origin, line=first_line) from None
+        doc = construct_bounded(chunk, root, origin, what=" in rendered manifests", line_offset=first_line - 1)
         if doc is None:
             continue
         start_line = first_line + _leading_blank_or_comment_lines(chunk)
