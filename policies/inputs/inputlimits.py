@@ -286,20 +286,16 @@ def _unfit_scalar(loader: Loader, root: yaml.Node) -> tuple[yaml.ScalarNode, Exc
     stack, seen = [root], set()
     while stack:
         node = stack.pop()
-        if id(node) in seen:
+        if id(node) in seen:  # an alias: its node was read where it was anchored
             continue
         seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            constructor = loader.yaml_constructors.get(node.tag)
-            try:
-                if constructor is not None:
-                    constructor(loader, node)
-            except Exception as exc:  # noqa: BLE001 - what the constructor raised is the finding
-                return node, exc
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(child for pair in reversed(node.value) for child in reversed(pair))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(reversed(node.value))
+        stack.extend(reversed(_children(node)))
+        constructor = loader.yaml_constructors.get(node.tag) if isinstance(node, yaml.ScalarNode) else None
+        try:
+            if constructor is not None:
+                constructor(loader, node)
+        except Exception as exc:  # noqa: BLE001 - what the constructor raised is the finding
+            return node, exc
     return None
 
 
