@@ -126,7 +126,8 @@ class _Dumper(SafeCDumper):  # type: ignore[misc,valid-type]
         if kind in _SCALARS:
             tag, text = _SCALARS[kind]
             return yaml.ScalarNode(tag, text(data), style=self.default_style)
-        if kind is not list and (kind is not dict or self.sort_keys) or self.default_flow_style is None:
+        plain_collection = kind is list or (kind is dict and not self.sort_keys)
+        if not plain_collection or self.default_flow_style is None:  # anything else: the representer's own way
             return super().represent_data(data)
         node = self.represented_objects.get(id(data))
         if node is not None:  # an object met before is written once, then as an alias to it
